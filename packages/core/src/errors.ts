@@ -1,0 +1,108 @@
+/**
+ * The one OAuth error type and the one place that maps error codes to HTTP status.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (token endpoint errors)
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1 (authorization response errors)
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1 (bearer token errors)
+ * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.2.2 (registration errors)
+ */
+
+/** Registered OAuth error codes and the HTTP status each is served with. */
+export const oauthErrorStatus = {
+  invalid_request: 400,
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  access_denied: 403,
+  unsupported_response_type: 400,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  unsupported_token_type: 400,
+  invalid_target: 400,
+  slow_down: 429,
+} as const;
+
+export type OAuthErrorCode = keyof typeof oauthErrorStatus;
+
+export interface OAuthErrorOptions {
+  /** Overrides the table's status only where a spec says so (e.g. 429 for rate limits). */
+  status?: number;
+  /** Extra response headers, e.g. `WWW-Authenticate` for `invalid_client` via Basic auth. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * An error that is safe to show to the client: `description` must never hold secrets.
+ *
+ * @example throw new OAuthError('invalid_grant', 'The authorization code has expired.')
+ */
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode;
+  readonly description: string | undefined;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(code: OAuthErrorCode, description?: string, options: OAuthErrorOptions = {}) {
+    super(description ?? code, { cause: options.cause });
+    this.name = 'OAuthError';
+    this.code = code;
+    this.description = description;
+    this.status = options.status ?? oauthErrorStatus[code];
+    this.headers = options.headers ?? {};
+  }
+
+  /** RFC 6749 §5.2 body. */
+  toJSON(): { error: OAuthErrorCode; error_description?: string } {
+    return this.description === undefined
+      ? { error: this.code }
+      : { error: this.code, error_description: this.description };
+  }
+}
+
+/** Anything that is not an OAuthError becomes a bare `server_error`: no message, no stack. */
+export function toOAuthError(err: unknown): OAuthError {
+  return err instanceof OAuthError ? err : new OAuthError('server_error');
+}
+
+/** Headers every OAuth JSON response carries (RFC 6749 §5.1). */
+export const noStoreHeaders = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+} as const;
+
+/** Serializes an error as the RFC 6749 §5.2 JSON response. */
+export function errorResponse(err: unknown): Response {
+  const e = toOAuthError(err);
+  return new Response(JSON.stringify(e), { status: e.status, headers: { ...noStoreHeaders, ...e.headers } });
+}
+
+/** A JSON response with `Cache-Control: no-store`. */
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...noStoreHeaders, ...headers } });
+}
+
+/**
+ * Serializes an error as an authorization-endpoint redirect (RFC 6749 §4.1.2.1) with `iss`
+ * (RFC 9207 §2) and `state`.
+ */
+export function errorRedirect(
+  redirectUri: string,
+  err: unknown,
+  params: { state?: string | undefined; iss: string },
+): Response {
+  const e = toOAuthError(err);
+  const url = new URL(redirectUri);
+  url.searchParams.set('error', e.code);
+  if (e.description) url.searchParams.set('error_description', e.description);
+  if (params.state !== undefined) url.searchParams.set('state', params.state);
+  url.searchParams.set('iss', params.iss);
+  return new Response(null, { status: 302, headers: { location: url.href, 'cache-control': 'no-store' } });
+}
