@@ -4,3 +4,4 @@ export * from './pkce.ts';
 export * from './scope.ts';
 export type * from './wire.ts';
 export * from './www-authenticate.ts';
+export * from './revocation.ts';
