@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { createPkcePair, isValidCodeChallenge, s256, verifyPkce } from './pkce.ts';
 
 test('RFC 7636 Appendix B: S256 of the example verifier gives the example challenge', () => {
-  assert.equal(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+  assert.equal(
+    s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'),
+    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  );
 });
 
 test('RFC 7636 §4.6: a matching verifier passes, any other fails', () => {

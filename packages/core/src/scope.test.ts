@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ScopeCatalogue, formatScope, hasScope, missingScopes, parseScope, scopeCovers } from './scope.ts';
+import { formatScope, hasScope, missingScopes, parseScope, ScopeCatalogue, scopeCovers } from './scope.ts';
 
 test('RFC 6749 §3.3: scope is space-delimited; duplicates collapse; empty tokens ignored', () => {
   assert.deepEqual(parseScope('tools:list  tools:list resources:read'), ['tools:list', 'resources:read']);

@@ -22,7 +22,9 @@ test('RFC 6750 §3 / RFC 9728 §5.1: a challenge round-trips, quotes escaped', (
 });
 
 test('RFC 9110 §11.6.1: the Bearer challenge is found among others', () => {
-  const parsed = parseBearerChallenge('Basic realm="x", Bearer resource_metadata="https://a/b", scope=tools:list');
+  const parsed = parseBearerChallenge(
+    'Basic realm="x", Bearer resource_metadata="https://a/b", scope=tools:list',
+  );
   assert.deepEqual(parsed, { resource_metadata: 'https://a/b', scope: 'tools:list' });
   assert.equal(parseBearerChallenge('Basic realm="x"'), undefined);
 });

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ClientRecord, GrantRecord, Store } from './types.ts';
+
+/**
+ * The contract every store must pass. A store's own test file calls this with a factory that
+ * returns a fresh, empty store (a new SQLite file, a new PostgreSQL schema, …).
+ */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await store.close();
+    });
+
+    const client = (id: string, kind: ClientRecord['kind'] = 'preregistered'): ClientRecord => ({
+      client_id: id,
+      kind,
+      client_name: `App ${id}`,
+      redirect_uris: ['http://127.0.0.1/callback'],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'tools:list',
+      created_at: 1000,
+    });
+    const grant = (id: string, subject = 'user-1'): GrantRecord => ({
+      id,
+      client_id: 'c1',
+      subject,
+      resource: 'https://mcp.example/mcp',
+      scope: 'tools:list',
+      created_at: 1000,
+      last_used_at: 1000,
+      expires_at: 1000 + 86400,
+    });
+
+    test('clients round-trip with their metadata; duplicates are refused; kinds are counted', async () => {
+      await store.createClient({ ...client('c1'), secret_hash: 'h', application_type: 'native' });
+      await store.createClient(client('c2', 'dcr'));
+      await assert.rejects(store.createClient(client('c1')));
+      assert.deepEqual(await store.getClient('c1'), {
+        ...client('c1'),
+        secret_hash: 'h',
+        application_type: 'native',
+      });
+      assert.equal(await store.countClients('dcr'), 1);
+      await store.upsertClient({ ...client('c2', 'dcr'), client_name: 'Renamed' });
+      assert.equal((await store.getClient('c2'))?.client_name, 'Renamed');
+      assert.ok(await store.deleteClient('c2'));
+      assert.equal(await store.getClient('c2'), undefined);
+      assert.deepEqual(
+        (await store.listClients()).map((c) => c.client_id),
+        ['c1'],
+      );
+    });
+
+    test('users are unique by name and can be disabled and removed', async () => {
+      const user = { id: 'u1', username: 'ada', password_hash: 'x', disabled: false, created_at: 1 };
+      await store.createUser(user);
+      await assert.rejects(store.createUser({ ...user, id: 'u2' }));
+      assert.deepEqual(await store.getUserByName('ada'), user);
+      assert.ok(await store.setUserDisabled('u1', true));
+      assert.equal((await store.getUser('u1'))?.disabled, true);
+      assert.ok(await store.deleteUser('u1'));
+      assert.equal(await store.getUser('u1'), undefined);
+    });
+
+    test('RFC 6749 §4.1.2: a code is redeemed exactly once, even when redeemed concurrently', async () => {
+      await store.saveCode({
+        code_hash: 'code-1',
+        client_id: 'c1',
+        user_id: 'u1',
+        redirect_uri: 'http://127.0.0.1/cb',
+        code_challenge: 'x'.repeat(43),
+        resource: 'https://mcp.example/mcp',
+        scope: 'tools:list',
+        expires_at: 2000,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.redeemCode('code-1', `grant-${i}`, 1500)),
+      );
+      const redeemed = results.filter((r) => r.status === 'redeemed');
+      assert.equal(redeemed.length, 1);
+      const winner = redeemed[0];
+      assert.ok(winner?.status === 'redeemed');
+      for (const r of results.filter((r) => r.status !== 'redeemed')) {
+        assert.equal(r.status, 'replayed');
+        assert.ok(r.status === 'replayed');
+        assert.equal(r.code.grant_id, winner.code.grant_id, 'a replay names the grant the code produced');
+      }
+      assert.deepEqual(await store.redeemCode('no-such-code', 'g', 1500), { status: 'not_found' });
+    });
+
+    test('grants are listed by subject and client; revoking records one revocation entry', async () => {
+      await store.createGrant(grant('g1'));
+      await store.createGrant(grant('g2', 'user-2'));
+      assert.deepEqual(
+        (await store.listGrants({ subject: 'user-1' })).map((g) => g.id),
+        ['g1'],
+      );
+      assert.equal((await store.listGrants({ client_id: 'c1' })).length, 2);
+      await store.touchGrant('g1', 1234);
+      assert.equal((await store.getGrant('g1'))?.last_used_at, 1234);
+
+      const before = await store.listRevocations(0, 1500);
+      assert.equal(await store.revokeGrant('g1', 1500, 5100), true);
+      assert.equal(await store.revokeGrant('g1', 1501, 5100), false, 'a second revocation is a no-op');
+      const entries = (await store.listRevocations(0, 1500)).slice(before.length);
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0]?.grant_id, 'g1');
+      assert.equal((await store.getGrant('g1'))?.revoked_at, 1500);
+      assert.deepEqual(
+        (await store.listGrants({ subject: 'user-1' })).map((g) => g.id),
+        [],
+      );
+      assert.equal((await store.listGrants({ subject: 'user-1', include_revoked: true })).length, 1);
+      assert.equal(await store.isRevoked('any-jti', 'g1'), true);
+      assert.equal(await store.isRevoked('any-jti', 'g2'), false);
+    });
+
+    test('revocation entries are ordered, resumable by seq, and expire with their tokens', async () => {
+      await store.revokeAccessToken('jti-1', 3000);
+      await store.revokeAccessToken('jti-2', 9000);
+      const all = await store.listRevocations(0, 2000);
+      const last = all.at(-1);
+      assert.equal(last?.jti, 'jti-2');
+      assert.deepEqual(
+        (await store.listRevocations(all.at(-2)?.seq ?? 0, 2000)).map((r) => r.jti),
+        ['jti-2'],
+      );
+      assert.ok(
+        !(await store.listRevocations(0, 3000)).some((r) => r.jti === 'jti-1'),
+        'expired entries drop out',
+      );
+      assert.equal(await store.isRevoked('jti-2', undefined), true);
+      await store.prune(9000);
+      assert.equal(
+        await store.isRevoked('jti-2', undefined),
+        false,
+        'pruned once every token it covers expired',
+      );
+    });
+
+    test('refresh tokens are stored by hash', async () => {
+      await store.saveRefreshToken({
+        token_hash: 'rt-1',
+        grant_id: 'g2',
+        client_id: 'c1',
+        scope: 'tools:list',
+        created_at: 1,
+        expires_at: 99999,
+      });
+      assert.equal((await store.getRefreshToken('rt-1'))?.grant_id, 'g2');
+      assert.equal(await store.getRefreshToken('rt-2'), undefined);
+    });
+
+    test('signing keys keep their encrypted private part and lifecycle times', async () => {
+      await store.saveSigningKey({
+        kid: 'k1',
+        alg: 'ES256',
+        public_jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
+        private_jwk_encrypted: 'v1.a.b.c',
+        created_at: 1,
+        active_from: 1,
+      });
+      await store.updateSigningKey('k1', { retired_at: 10, expires_at: 3610 });
+      const [key] = await store.listSigningKeys();
+      assert.equal(key?.private_jwk_encrypted, 'v1.a.b.c');
+      assert.equal(key?.expires_at, 3610);
+      assert.deepEqual(key?.public_jwk, { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' });
+    });
+
+    test('consents are kept per user, client and resource', async () => {
+      await store.saveConsent({ user_id: 'u', client_id: 'c1', resource: 'r', scope: 'a', granted_at: 1 });
+      await store.saveConsent({ user_id: 'u', client_id: 'c1', resource: 'r', scope: 'a b', granted_at: 2 });
+      assert.equal((await store.getConsent('u', 'c1', 'r'))?.scope, 'a b');
+      assert.equal(await store.getConsent('u', 'c1', 'other'), undefined);
+    });
+
+    test('sessions and interactions expire', async () => {
+      await store.createSession({ id_hash: 's1', user_id: 'u', created_at: 1, expires_at: 100 });
+      assert.equal((await store.getSession('s1', 50))?.user_id, 'u');
+      assert.equal(await store.getSession('s1', 100), undefined);
+      await store.createSession({ id_hash: 's2', user_id: 'u', created_at: 1, expires_at: 100 });
+      await store.deleteUserSessions('u');
+      assert.equal(await store.getSession('s2', 50), undefined);
+      await store.saveInteraction({ id: 'i1', request: '{}', expires_at: 100 });
+      assert.equal((await store.getInteraction('i1', 50))?.request, '{}');
+      assert.equal(await store.getInteraction('i1', 100), undefined);
+      await store.deleteInteraction('i1');
+    });
+
+    test('rate-limit windows count hits and start afresh', async () => {
+      assert.equal(await store.hitRateLimit('login:ada', 60, 120), 1);
+      assert.equal(await store.hitRateLimit('login:ada', 60, 150), 2);
+      assert.equal(await store.hitRateLimit('login:ada', 60, 180), 1);
+      assert.equal(await store.hitRateLimit('login:bob', 60, 180), 1);
+    });
+
+    test('audit events append in order and page by id', async () => {
+      await store.appendAudit({ at: 1, type: 'login', user_id: 'u', detail: { ip: '127.0.0.1' } });
+      await store.appendAudit({ at: 2, type: 'consent', user_id: 'u', client_id: 'c1' });
+      const events = await store.listAudit({});
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['login', 'consent'],
+      );
+      assert.deepEqual(events[0]?.detail, { ip: '127.0.0.1' });
+      assert.equal((await store.listAudit({ after: events[0]?.id ?? 0 })).length, 1);
+    });
+  });
+}

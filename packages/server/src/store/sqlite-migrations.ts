@@ -1,0 +1,127 @@
+/**
+ * Versioned schema for the SQLite store. Append new versions; never edit a released one.
+ * `PRAGMA user_version` records how far a database has come.
+ */
+export const sqliteMigrations: readonly string[] = [
+  // 1: the authorization server's foundation
+  `
+  CREATE TABLE clients (
+    client_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    secret_hash TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX clients_kind ON clients(kind);
+
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE authorization_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    grant_id TEXT,
+    consumed_at INTEGER
+  );
+
+  CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE INDEX grants_subject ON grants(subject);
+  CREATE INDEX grants_client ON grants(client_id);
+
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    rotated_at INTEGER,
+    successor_hash TEXT,
+    successor_response TEXT
+  );
+  CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+
+  CREATE TABLE revocations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    grant_id TEXT,
+    jti TEXT,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX revocations_grant ON revocations(grant_id);
+  CREATE INDEX revocations_jti ON revocations(jti);
+
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    private_jwk_encrypted TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    active_from INTEGER NOT NULL,
+    retired_at INTEGER,
+    expires_at INTEGER
+  );
+
+  CREATE TABLE consents (
+    user_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id, resource)
+  );
+
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+
+  CREATE TABLE interactions (
+    id TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE rate_limits (
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+  );
+
+  CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    actor TEXT,
+    client_id TEXT,
+    user_id TEXT,
+    grant_id TEXT,
+    detail TEXT
+  );
+  `,
+];

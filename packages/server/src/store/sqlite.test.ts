@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { storeContract } from './contract.ts';
+import { SqliteStore } from './sqlite.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+storeContract('SQLite', async () => new SqliteStore(join(dir, `contract-${Date.now()}.db`)));
+
+test('SQLite store: migrations run once and a reopened file keeps its data', async () => {
+  const path = join(dir, 'reopen.db');
+  const first = new SqliteStore(path);
+  await first.appendAudit({ at: 1, type: 'boot' });
+  await first.close();
+  const second = new SqliteStore(path);
+  assert.equal((await second.listAudit({})).length, 1);
+  await second.close();
+});

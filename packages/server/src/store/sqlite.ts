@@ -1,0 +1,496 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { sqliteMigrations } from './sqlite-migrations.ts';
+import type {
+  AuditEvent,
+  AuthorizationCodeRecord,
+  ClientKind,
+  ClientRecord,
+  CodeRedemption,
+  ConsentRecord,
+  GrantFilter,
+  GrantRecord,
+  InteractionRecord,
+  RefreshTokenRecord,
+  RevocationRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from './types.ts';
+
+type Row = Record<string, SQLInputValue>;
+
+/** Runs pending migrations inside one transaction each. */
+function migrate(db: DatabaseSync): void {
+  const current = Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
+  for (let version = current; version < sqliteMigrations.length; version++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(sqliteMigrations[version] as string);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+const opt = <T>(v: SQLInputValue | undefined): T | undefined =>
+  v === null || v === undefined ? undefined : (v as T);
+
+function toClient(row: Row): ClientRecord {
+  return {
+    ...(JSON.parse(row.metadata as string) as Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>),
+    client_id: row.client_id as string,
+    kind: row.kind as ClientKind,
+    client_name: row.client_name as string,
+    secret_hash: opt(row.secret_hash),
+    created_at: Number(row.created_at),
+  };
+}
+
+function toUser(row: Row): UserRecord {
+  return {
+    id: row.id as string,
+    username: row.username as string,
+    password_hash: row.password_hash as string,
+    disabled: Number(row.disabled) === 1,
+    created_at: Number(row.created_at),
+  };
+}
+
+function toCode(row: Row): AuthorizationCodeRecord {
+  return {
+    code_hash: row.code_hash as string,
+    client_id: row.client_id as string,
+    user_id: row.user_id as string,
+    redirect_uri: row.redirect_uri as string,
+    code_challenge: row.code_challenge as string,
+    resource: row.resource as string,
+    scope: row.scope as string,
+    expires_at: Number(row.expires_at),
+    grant_id: opt(row.grant_id),
+    consumed_at: opt<number>(row.consumed_at),
+  };
+}
+
+function toGrant(row: Row): GrantRecord {
+  return {
+    id: row.id as string,
+    client_id: row.client_id as string,
+    subject: row.subject as string,
+    resource: row.resource as string,
+    scope: row.scope as string,
+    created_at: Number(row.created_at),
+    last_used_at: Number(row.last_used_at),
+    expires_at: Number(row.expires_at),
+    revoked_at: opt<number>(row.revoked_at),
+  };
+}
+
+function toRefreshToken(row: Row): RefreshTokenRecord {
+  return {
+    token_hash: row.token_hash as string,
+    grant_id: row.grant_id as string,
+    client_id: row.client_id as string,
+    scope: row.scope as string,
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+    rotated_at: opt<number>(row.rotated_at),
+    successor_hash: opt(row.successor_hash),
+    successor_response: opt(row.successor_response),
+  };
+}
+
+function toKey(row: Row): SigningKeyRecord {
+  return {
+    kid: row.kid as string,
+    alg: row.alg as string,
+    public_jwk: JSON.parse(row.public_jwk as string),
+    private_jwk_encrypted: row.private_jwk_encrypted as string,
+    created_at: Number(row.created_at),
+    active_from: Number(row.active_from),
+    retired_at: opt<number>(row.retired_at),
+    expires_at: opt<number>(row.expires_at),
+  };
+}
+
+function toAudit(row: Row): AuditEvent {
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    type: row.type as string,
+    actor: opt(row.actor),
+    client_id: opt(row.client_id),
+    user_id: opt(row.user_id),
+    grant_id: opt(row.grant_id),
+    detail: row.detail ? JSON.parse(row.detail as string) : undefined,
+  };
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode via `node:sqlite`. Several processes (the
+ * server and admin commands) may open the same file; writers wait for each other.
+ */
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    migrate(this.#db);
+  }
+
+  /** A cached prepared statement. */
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
+  }
+
+  #transaction<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #writeClient(verb: 'INSERT' | 'INSERT OR REPLACE', client: ClientRecord): void {
+    const { client_id, kind, client_name, secret_hash, created_at, ...metadata } = client;
+    this.#sql(
+      `${verb} INTO clients (client_id, kind, client_name, metadata, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(client_id, kind, client_name, JSON.stringify(metadata), secret_hash ?? null, created_at);
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    this.#writeClient('INSERT', client);
+  }
+
+  async upsertClient(client: ClientRecord): Promise<void> {
+    this.#writeClient('INSERT OR REPLACE', client);
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const row = this.#sql('SELECT * FROM clients WHERE client_id = ?').get(clientId) as Row | undefined;
+    return row && toClient(row);
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return (this.#sql('SELECT * FROM clients ORDER BY created_at, client_id').all() as Row[]).map(toClient);
+  }
+
+  async countClients(kind: ClientKind): Promise<number> {
+    return Number((this.#sql('SELECT count(*) AS n FROM clients WHERE kind = ?').get(kind) as Row).n);
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    return this.#sql('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    this.#sql(
+      'INSERT INTO users (id, username, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(user.id, user.username, user.password_hash, user.disabled ? 1 : 0, user.created_at);
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const row = this.#sql('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined;
+    return row && toUser(row);
+  }
+
+  async getUserByName(username: string): Promise<UserRecord | undefined> {
+    const row = this.#sql('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined;
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (this.#sql('SELECT * FROM users ORDER BY username').all() as Row[]).map(toUser);
+  }
+
+  async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
+    return this.#sql('UPDATE users SET disabled = ? WHERE id = ?').run(disabled ? 1 : 0, id).changes > 0;
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return this.#sql('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+  }
+
+  async saveCode(code: AuthorizationCodeRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO authorization_codes
+       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      code.code_hash,
+      code.client_id,
+      code.user_id,
+      code.redirect_uri,
+      code.code_challenge,
+      code.resource,
+      code.scope,
+      code.expires_at,
+    );
+  }
+
+  async redeemCode(codeHash: string, grantId: string, now: number): Promise<CodeRedemption> {
+    // One conditional UPDATE: SQLite serialises writers, so exactly one caller sees a row.
+    const won = this.#sql(
+      `UPDATE authorization_codes SET consumed_at = ?, grant_id = ?
+       WHERE code_hash = ? AND consumed_at IS NULL RETURNING *`,
+    ).get(now, grantId, codeHash) as Row | undefined;
+    if (won) return { status: 'redeemed', code: toCode(won) };
+    const row = this.#sql('SELECT * FROM authorization_codes WHERE code_hash = ?').get(codeHash) as
+      | Row
+      | undefined;
+    return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+  }
+
+  async createGrant(grant: GrantRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO grants (id, client_id, subject, resource, scope, created_at, last_used_at, expires_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      grant.id,
+      grant.client_id,
+      grant.subject,
+      grant.resource,
+      grant.scope,
+      grant.created_at,
+      grant.last_used_at,
+      grant.expires_at,
+      grant.revoked_at ?? null,
+    );
+  }
+
+  async getGrant(id: string): Promise<GrantRecord | undefined> {
+    const row = this.#sql('SELECT * FROM grants WHERE id = ?').get(id) as Row | undefined;
+    return row && toGrant(row);
+  }
+
+  async listGrants(filter: GrantFilter): Promise<GrantRecord[]> {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (filter.subject !== undefined) where.push('subject = ?') && args.push(filter.subject);
+    if (filter.client_id !== undefined) where.push('client_id = ?') && args.push(filter.client_id);
+    if (!filter.include_revoked) where.push('revoked_at IS NULL');
+    const sql = `SELECT * FROM grants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    return (this.#db.prepare(sql).all(...args) as Row[]).map(toGrant);
+  }
+
+  async touchGrant(id: string, now: number): Promise<void> {
+    this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, id);
+  }
+
+  async revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean> {
+    return this.#transaction(() => {
+      const changed = this.#sql('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+        now,
+        id,
+      );
+      if (changed.changes === 0) return false;
+      this.#sql('INSERT INTO revocations (grant_id, expires_at) VALUES (?, ?)').run(id, revocationExpiresAt);
+      return true;
+    });
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(token.token_hash, token.grant_id, token.client_id, token.scope, token.created_at, token.expires_at);
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
+      | Row
+      | undefined;
+    return row && toRefreshToken(row);
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    this.#sql('INSERT INTO revocations (jti, expires_at) VALUES (?, ?)').run(jti, expiresAt);
+  }
+
+  async listRevocations(after: number, now: number): Promise<RevocationRecord[]> {
+    const rows = this.#sql('SELECT * FROM revocations WHERE seq > ? AND expires_at > ? ORDER BY seq').all(
+      after,
+      now,
+    ) as Row[];
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      grant_id: opt(r.grant_id),
+      jti: opt(r.jti),
+      expires_at: Number(r.expires_at),
+    }));
+  }
+
+  async isRevoked(jti: string, grantId: string | undefined): Promise<boolean> {
+    const row = this.#sql('SELECT 1 FROM revocations WHERE jti = ? OR grant_id = ? LIMIT 1').get(
+      jti,
+      grantId ?? null,
+    );
+    return row !== undefined;
+  }
+
+  async saveSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at, active_from, retired_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      key.kid,
+      key.alg,
+      JSON.stringify(key.public_jwk),
+      key.private_jwk_encrypted,
+      key.created_at,
+      key.active_from,
+      key.retired_at ?? null,
+      key.expires_at ?? null,
+    );
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.#sql('SELECT * FROM signing_keys ORDER BY active_from, kid').all() as Row[]).map(toKey);
+  }
+
+  async updateSigningKey(
+    kid: string,
+    changes: Pick<SigningKeyRecord, 'retired_at' | 'expires_at'>,
+  ): Promise<void> {
+    this.#sql('UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid = ?').run(
+      changes.retired_at ?? null,
+      changes.expires_at ?? null,
+      kid,
+    );
+  }
+
+  async getConsent(userId: string, clientId: string, resource: string): Promise<ConsentRecord | undefined> {
+    const row = this.#sql('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND resource = ?').get(
+      userId,
+      clientId,
+      resource,
+    ) as Row | undefined;
+    return (
+      row && {
+        user_id: row.user_id as string,
+        client_id: row.client_id as string,
+        resource: row.resource as string,
+        scope: row.scope as string,
+        granted_at: Number(row.granted_at),
+      }
+    );
+  }
+
+  async saveConsent(consent: ConsentRecord): Promise<void> {
+    this.#sql(
+      `INSERT OR REPLACE INTO consents (user_id, client_id, resource, scope, granted_at) VALUES (?, ?, ?, ?, ?)`,
+    ).run(consent.user_id, consent.client_id, consent.resource, consent.scope, consent.granted_at);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.#sql('INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
+      session.id_hash,
+      session.user_id,
+      session.created_at,
+      session.expires_at,
+    );
+  }
+
+  async getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    const row = this.#sql('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?').get(idHash, now) as
+      | Row
+      | undefined;
+    return (
+      row && {
+        id_hash: row.id_hash as string,
+        user_id: row.user_id as string,
+        created_at: Number(row.created_at),
+        expires_at: Number(row.expires_at),
+      }
+    );
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    this.#sql('DELETE FROM sessions WHERE id_hash = ?').run(idHash);
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    this.#sql('DELETE FROM sessions WHERE user_id = ?').run(userId);
+  }
+
+  async saveInteraction(interaction: InteractionRecord): Promise<void> {
+    this.#sql('INSERT INTO interactions (id, request, expires_at) VALUES (?, ?, ?)').run(
+      interaction.id,
+      interaction.request,
+      interaction.expires_at,
+    );
+  }
+
+  async getInteraction(id: string, now: number): Promise<InteractionRecord | undefined> {
+    const row = this.#sql('SELECT * FROM interactions WHERE id = ? AND expires_at > ?').get(id, now) as
+      | Row
+      | undefined;
+    return (
+      row && { id: row.id as string, request: row.request as string, expires_at: Number(row.expires_at) }
+    );
+  }
+
+  async deleteInteraction(id: string): Promise<void> {
+    this.#sql('DELETE FROM interactions WHERE id = ?').run(id);
+  }
+
+  async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
+    const windowStart = now - (now % windowSeconds);
+    const row = this.#sql(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+       ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
+    ).get(key, windowStart) as Row;
+    return Number(row.count);
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    this.#sql(
+      'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      event.at,
+      event.type,
+      event.actor ?? null,
+      event.client_id ?? null,
+      event.user_id ?? null,
+      event.grant_id ?? null,
+      event.detail ? JSON.stringify(event.detail) : null,
+    );
+  }
+
+  async listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]> {
+    const rows = this.#sql('SELECT * FROM audit_events WHERE id > ? ORDER BY id LIMIT ?').all(
+      options.after ?? 0,
+      options.limit ?? 100,
+    ) as Row[];
+    return rows.map(toAudit);
+  }
+
+  async prune(now: number): Promise<void> {
+    this.#transaction(() => {
+      this.#sql('DELETE FROM authorization_codes WHERE expires_at <= ?').run(now - 3600);
+      this.#sql('DELETE FROM sessions WHERE expires_at <= ?').run(now);
+      this.#sql('DELETE FROM interactions WHERE expires_at <= ?').run(now);
+      this.#sql('DELETE FROM revocations WHERE expires_at <= ?').run(now);
+      this.#sql('DELETE FROM rate_limits WHERE window_start <= ?').run(now - 86400);
+      this.#sql('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now);
+    });
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The storage interface every Gatehouse store implements (SQLite embedded, PostgreSQL scale-out).
+ * Secrets never reach it in plain text: codes, refresh tokens, client secrets and session ids are
+ * passed in already hashed (HMAC under the server key), signing keys already encrypted.
+ * Times are unix seconds.
+ */
+
+/** How a client came to be known. */
+export type ClientKind = 'preregistered' | 'dcr' | 'cimd';
+
+export interface ClientRecord {
+  client_id: string;
+  kind: ClientKind;
+  client_name: string;
+  redirect_uris: string[];
+  token_endpoint_auth_method: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  grant_types: string[];
+  /** Space-delimited scopes the client may request; undefined means any scope the AS offers. */
+  scope?: string | undefined;
+  application_type?: 'web' | 'native' | undefined;
+  client_uri?: string | undefined;
+  logo_uri?: string | undefined;
+  /** HMAC of the client secret, for confidential clients. */
+  secret_hash?: string | undefined;
+  jwks?: { keys: Record<string, unknown>[] } | undefined;
+  jwks_uri?: string | undefined;
+  created_at: number;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  /** scrypt hash in PHC-like form. */
+  password_hash: string;
+  disabled: boolean;
+  created_at: number;
+}
+
+export interface AuthorizationCodeRecord {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  resource: string;
+  scope: string;
+  expires_at: number;
+  /** Set when the code is redeemed: the grant it produced, so a replay can revoke it. */
+  grant_id?: string | undefined;
+  consumed_at?: number | undefined;
+}
+
+/** The result of redeeming a code: first use, or a replay of a used code. */
+export type CodeRedemption =
+  | { status: 'redeemed'; code: AuthorizationCodeRecord }
+  | { status: 'replayed'; code: AuthorizationCodeRecord }
+  | { status: 'not_found' };
+
+/** A grant: one user's authorization of one client for one resource and scope. Tokens carry its id. */
+export interface GrantRecord {
+  id: string;
+  client_id: string;
+  /** The user id, or the client id for client_credentials. */
+  subject: string;
+  resource: string;
+  scope: string;
+  created_at: number;
+  last_used_at: number;
+  /** The refresh token lifetime ends here (absolute limit). */
+  expires_at: number;
+  revoked_at?: number | undefined;
+}
+
+export interface GrantFilter {
+  subject?: string | undefined;
+  client_id?: string | undefined;
+  include_revoked?: boolean | undefined;
+}
+
+export interface RefreshTokenRecord {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when this token was rotated: the hash of its successor. */
+  rotated_at?: number | undefined;
+  successor_hash?: string | undefined;
+  /** The encrypted successor response, so that a retry within the window gets the same tokens. */
+  successor_response?: string | undefined;
+}
+
+/** A revocation entry: a grant or a single access token (by jti). Expires with the tokens it covers. */
+export interface RevocationRecord {
+  seq: number;
+  grant_id?: string | undefined;
+  jti?: string | undefined;
+  expires_at: number;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  public_jwk: Record<string, unknown>;
+  /** The private JWK, encrypted with the at-rest key. */
+  private_jwk_encrypted: string;
+  created_at: number;
+  /** Signs new tokens from this time; published in the JWKS from creation. */
+  active_from: number;
+  /** Stops signing at this time. */
+  retired_at?: number | undefined;
+  /** Unpublished after this time (every token it signed has expired). */
+  expires_at?: number | undefined;
+}
+
+export interface ConsentRecord {
+  user_id: string;
+  client_id: string;
+  scope: string;
+  resource: string;
+  granted_at: number;
+}
+
+export interface SessionRecord {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A pending authorization request, parked while the user logs in and consents. */
+export interface InteractionRecord {
+  id: string;
+  /** The validated authorization request, as JSON. */
+  request: string;
+  expires_at: number;
+}
+
+export interface AuditEvent {
+  id?: number;
+  at: number;
+  type: string;
+  actor?: string | undefined;
+  client_id?: string | undefined;
+  user_id?: string | undefined;
+  grant_id?: string | undefined;
+  detail?: Record<string, unknown> | undefined;
+}
+
+export interface Store {
+  close(): Promise<void>;
+
+  createClient(client: ClientRecord): Promise<void>;
+  /** Inserts or replaces (used for CIMD clients, whose documents may change). */
+  upsertClient(client: ClientRecord): Promise<void>;
+  getClient(clientId: string): Promise<ClientRecord | undefined>;
+  listClients(): Promise<ClientRecord[]>;
+  countClients(kind: ClientKind): Promise<number>;
+  deleteClient(clientId: string): Promise<boolean>;
+
+  createUser(user: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | undefined>;
+  getUserByName(username: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  setUserDisabled(id: string, disabled: boolean): Promise<boolean>;
+  deleteUser(id: string): Promise<boolean>;
+
+  saveCode(code: AuthorizationCodeRecord): Promise<void>;
+  /**
+   * Atomically marks a code consumed and binds it to the grant it produced. Exactly one caller
+   * ever gets `redeemed`; later callers get `replayed` with the grant id to revoke.
+   */
+  redeemCode(codeHash: string, grantId: string, now: number): Promise<CodeRedemption>;
+
+  createGrant(grant: GrantRecord): Promise<void>;
+  getGrant(id: string): Promise<GrantRecord | undefined>;
+  listGrants(filter: GrantFilter): Promise<GrantRecord[]>;
+  touchGrant(id: string, now: number): Promise<void>;
+  /**
+   * Revokes a grant and records a revocation entry (atomically); returns false if it was
+   * already revoked or does not exist.
+   */
+  revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean>;
+
+  saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+
+  /** Records the revocation of one access token. */
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
+  /** Revocation entries with seq greater than `after` that have not expired by `now`. */
+  listRevocations(after: number, now: number): Promise<RevocationRecord[]>;
+  isRevoked(jti: string, grantId: string | undefined): Promise<boolean>;
+
+  saveSigningKey(key: SigningKeyRecord): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retired_at' | 'expires_at'>): Promise<void>;
+
+  getConsent(userId: string, clientId: string, resource: string): Promise<ConsentRecord | undefined>;
+  saveConsent(consent: ConsentRecord): Promise<void>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(idHash: string, now: number): Promise<SessionRecord | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+  deleteUserSessions(userId: string): Promise<void>;
+
+  saveInteraction(interaction: InteractionRecord): Promise<void>;
+  getInteraction(id: string, now: number): Promise<InteractionRecord | undefined>;
+  deleteInteraction(id: string): Promise<void>;
+
+  /** Counts a hit in a fixed window and returns the count so far in that window. */
+  hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
+
+  appendAudit(event: AuditEvent): Promise<void>;
+  listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
+
+  /** Deletes expired codes, sessions, interactions, revocations and rate-limit windows. */
+  prune(now: number): Promise<void>;
+}
