@@ -54,7 +54,10 @@ export function createSecrets(master: string): Secrets {
     hash: (value) => createHmac('sha256', hmacKey).update(value).digest('base64url'),
     mac(purpose, value) {
       let key = macKeys.get(purpose);
-      if (!key) macKeys.set(purpose, (key = derive(master, `mac:${purpose}`)));
+      if (!key) {
+        key = derive(master, `mac:${purpose}`);
+        macKeys.set(purpose, key);
+      }
       return createHmac('sha256', key).update(value).digest('base64url');
     },
     encrypt(plaintext, context) {

@@ -79,8 +79,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         scope: 'tools:list',
         expires_at: 2000,
       });
+      const times = { created_at: 1500, last_used_at: 1500, expires_at: 9000 };
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.redeemCode('code-1', `grant-${i}`, 1500)),
+        Array.from({ length: 20 }, (_, i) =>
+          store.redeemCode('code-1', { id: `grant-${i}`, ...times }, 1500),
+        ),
       );
       const redeemed = results.filter((r) => r.status === 'redeemed');
       assert.equal(redeemed.length, 1);
@@ -91,7 +94,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.ok(r.status === 'replayed');
         assert.equal(r.code.grant_id, winner.code.grant_id, 'a replay names the grant the code produced');
       }
-      assert.deepEqual(await store.redeemCode('no-such-code', 'g', 1500), { status: 'not_found' });
+      const produced = await store.getGrant(winner.code.grant_id as string);
+      assert.equal(produced?.subject, 'u1', 'the grant is created with the redemption');
+      assert.equal(produced?.scope, 'tools:list');
+      assert.equal((await store.listGrants({ client_id: 'c1' })).length, 1, 'and only one grant');
+      assert.deepEqual(await store.redeemCode('no-such-code', { id: 'g', ...times }, 1500), {
+        status: 'not_found',
+      });
     });
 
     test('grants are listed by subject and client; revoking records one revocation entry', async () => {
@@ -101,7 +110,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         (await store.listGrants({ subject: 'user-1' })).map((g) => g.id),
         ['g1'],
       );
-      assert.equal((await store.listGrants({ client_id: 'c1' })).length, 2);
+      assert.equal((await store.listGrants({ client_id: 'c1' })).length, 3);
       await store.touchGrant('g1', 1234);
       assert.equal((await store.getGrant('g1'))?.last_used_at, 1234);
 

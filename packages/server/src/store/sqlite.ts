@@ -12,6 +12,7 @@ import type {
   GrantFilter,
   GrantRecord,
   InteractionRecord,
+  NewGrantTimes,
   RefreshTokenRecord,
   RevocationRecord,
   SessionRecord,
@@ -149,7 +150,10 @@ export class SqliteStore implements Store {
   /** A cached prepared statement. */
   #sql(sql: string): StatementSync {
     let statement = this.#statements.get(sql);
-    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
     return statement;
   }
 
@@ -246,20 +250,31 @@ export class SqliteStore implements Store {
     );
   }
 
-  async redeemCode(codeHash: string, grantId: string, now: number): Promise<CodeRedemption> {
-    // One conditional UPDATE: SQLite serialises writers, so exactly one caller sees a row.
-    const won = this.#sql(
-      `UPDATE authorization_codes SET consumed_at = ?, grant_id = ?
-       WHERE code_hash = ? AND consumed_at IS NULL RETURNING *`,
-    ).get(now, grantId, codeHash) as Row | undefined;
-    if (won) return { status: 'redeemed', code: toCode(won) };
-    const row = this.#sql('SELECT * FROM authorization_codes WHERE code_hash = ?').get(codeHash) as
-      | Row
-      | undefined;
-    return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+  async redeemCode(codeHash: string, grant: NewGrantTimes, now: number): Promise<CodeRedemption> {
+    return this.#transaction((): CodeRedemption => {
+      // A conditional UPDATE inside a write transaction: exactly one caller sees the row.
+      const won = this.#sql(
+        `UPDATE authorization_codes SET consumed_at = ?, grant_id = ?
+         WHERE code_hash = ? AND consumed_at IS NULL RETURNING *`,
+      ).get(now, grant.id, codeHash) as Row | undefined;
+      if (won) {
+        const code = toCode(won);
+        const { client_id, user_id: subject, resource, scope } = code;
+        this.#insertGrant({ ...grant, client_id, subject, resource, scope });
+        return { status: 'redeemed', code };
+      }
+      const row = this.#sql('SELECT * FROM authorization_codes WHERE code_hash = ?').get(codeHash) as
+        | Row
+        | undefined;
+      return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+    });
   }
 
   async createGrant(grant: GrantRecord): Promise<void> {
+    this.#insertGrant(grant);
+  }
+
+  #insertGrant(grant: GrantRecord): void {
     this.#sql(
       `INSERT INTO grants (id, client_id, subject, resource, scope, created_at, last_used_at, expires_at, revoked_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -284,8 +299,14 @@ export class SqliteStore implements Store {
   async listGrants(filter: GrantFilter): Promise<GrantRecord[]> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
-    if (filter.subject !== undefined) where.push('subject = ?') && args.push(filter.subject);
-    if (filter.client_id !== undefined) where.push('client_id = ?') && args.push(filter.client_id);
+    if (filter.subject !== undefined) {
+      where.push('subject = ?');
+      args.push(filter.subject);
+    }
+    if (filter.client_id !== undefined) {
+      where.push('client_id = ?');
+      args.push(filter.client_id);
+    }
     if (!filter.include_revoked) where.push('revoked_at IS NULL');
     const sql = `SELECT * FROM grants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
     return (this.#db.prepare(sql).all(...args) as Row[]).map(toGrant);

@@ -71,6 +71,9 @@ export interface GrantRecord {
   revoked_at?: number | undefined;
 }
 
+/** What the caller decides about a grant created from a code; the rest comes from the code. */
+export type NewGrantTimes = Pick<GrantRecord, 'id' | 'created_at' | 'last_used_at' | 'expires_at'>;
+
 export interface GrantFilter {
   subject?: string | undefined;
   client_id?: string | undefined;
@@ -168,10 +171,11 @@ export interface Store {
 
   saveCode(code: AuthorizationCodeRecord): Promise<void>;
   /**
-   * Atomically marks a code consumed and binds it to the grant it produced. Exactly one caller
-   * ever gets `redeemed`; later callers get `replayed` with the grant id to revoke.
+   * Atomically marks a code consumed and creates the grant it produces (client, subject,
+   * resource and scope copied from the code). Exactly one caller ever gets `redeemed`; later
+   * callers get `replayed`, whose `grant_id` names the grant to revoke.
    */
-  redeemCode(codeHash: string, grantId: string, now: number): Promise<CodeRedemption>;
+  redeemCode(codeHash: string, grant: NewGrantTimes, now: number): Promise<CodeRedemption>;
 
   createGrant(grant: GrantRecord): Promise<void>;
   getGrant(id: string): Promise<GrantRecord | undefined>;

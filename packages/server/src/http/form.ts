@@ -1,0 +1,62 @@
+import { OAuthError } from '@gatehouse/core';
+
+/** Request bodies above this size are refused before parsing (form posts are small). */
+export const MAX_FORM_BYTES = 16 * 1024;
+export const MAX_JSON_BYTES = 64 * 1024;
+
+/** Reads a body up to `maxBytes`, refusing larger ones without buffering them. */
+export async function readBody(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes)
+    throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes)
+      throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Parameters that RFC 6749 §3.1/§3.2 says must not repeat; we refuse any repeat at all. */
+function toSingleMap(params: URLSearchParams): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [key, value] of params) {
+    if (map.has(key)) throw new OAuthError('invalid_request', `The parameter "${key}" is repeated.`);
+    map.set(key, value);
+  }
+  return map;
+}
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.1.3, §3.2).
+ * Repeated parameters, a wrong content type or an oversized body are `invalid_request`.
+ */
+export async function readForm(request: Request, maxBytes = MAX_FORM_BYTES): Promise<Map<string, string>> {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
+  }
+  return toSingleMap(new URLSearchParams(await readBody(request, maxBytes)));
+}
+
+/** Query parameters with the same no-repeat rule (RFC 6749 §3.1). */
+export function queryParams(request: Request): Map<string, string> {
+  return toSingleMap(new URL(request.url).searchParams);
+}
+
+/** Reads a JSON object body (RFC 7591 registration). */
+export async function readJson(request: Request, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
+  const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json')
+    throw new OAuthError('invalid_request', 'The body must be application/json.');
+  try {
+    return JSON.parse(await readBody(request, maxBytes));
+  } catch (err) {
+    if (err instanceof OAuthError) throw err;
+    throw new OAuthError('invalid_request', 'The body is not valid JSON.');
+  }
+}
