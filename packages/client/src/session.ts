@@ -1,0 +1,412 @@
+import {
+  type AuthorizationServerMetadata,
+  createPkcePair,
+  type ProtectedResourceMetadata,
+  parseBearerChallenge,
+  parseScope,
+  randomToken,
+  type TokenResponse,
+} from '@gatehouse/core';
+import { discoverAuthorizationServer } from './discovery/authorization-server.ts';
+import { discoverProtectedResource, resourceCovers } from './discovery/protected-resource.ts';
+import { ClientError } from './errors.ts';
+import { buildAuthorizationUrl, parseAuthorizationResponse } from './flow/authorization.ts';
+import type { ClientAuthentication } from './flow/client-auth.ts';
+import { clientAuthentication, type RegistrationConfig, resolveClient } from './flow/registration.ts';
+import { selectScope } from './flow/scope.ts';
+import { requestToken } from './flow/token-request.ts';
+import type { FetchLike } from './http.ts';
+import type { AuthorizationInteraction } from './interaction/types.ts';
+import { FileTokenStore } from './store/file.ts';
+import { type StoredTokens, type TokenStore, tokensKey } from './store/types.ts';
+
+export interface OAuthClientOptions {
+  /** The MCP server URL: the protected resource. */
+  resource: string | URL;
+  /** Where registrations and tokens live; default: the encrypted file in the user's config folder. */
+  store?: TokenStore;
+  fetch?: FetchLike;
+  /** Milliseconds since the epoch; injectable so tests freeze time. */
+  now?: () => number;
+  /** How to get the user through the authorization endpoint; without it, only stored tokens are used. */
+  interaction?: AuthorizationInteraction;
+  /** Machine-to-machine: use the client_credentials grant with these credentials instead of a user. */
+  clientCredentials?: Exclude<ClientAuthentication, { method: 'none' }>;
+  registration?: RegistrationConfig;
+  /** Refresh this long before expiry (ms); default 60 s. */
+  refreshSkewMs?: number;
+  /** Re-authorizations allowed per request on 403 insufficient_scope; default 2. */
+  maxStepUps?: number;
+  /** Ask for `offline_access` when the authorization server lists it; default true. */
+  wantRefreshToken?: boolean;
+}
+
+interface Context {
+  prm: ProtectedResourceMetadata;
+  as: AuthorizationServerMetadata;
+  resource: string;
+}
+
+interface Challenge {
+  error?: string | undefined;
+  scope?: string | undefined;
+  resource_metadata?: string | undefined;
+}
+
+function readChallenge(res: Response): Challenge {
+  const header = res.headers.get('www-authenticate');
+  return (header && parseBearerChallenge(header)) || {};
+}
+
+/**
+ * OAuth for one MCP server: discovery, registration, authorization with PKCE, token storage,
+ * refresh (proactive, and reactive on 401 with one retry), step-up on 403, all behind `fetch`.
+ *
+ * Concurrent requests share one refresh (single-flight in the process, a store lock across
+ * processes); a dead grant surfaces as `ClientError('reauthorization_required')`, never a loop.
+ *
+ * @example
+ * const client = new OAuthClient({ resource: 'https://mcp.example.com/mcp', interaction: loopbackInteraction() });
+ * const res = await client.fetch('https://mcp.example.com/mcp', { method: 'POST', body });
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
+ */
+export class OAuthClient {
+  readonly resourceUrl: URL;
+  readonly store: TokenStore;
+  /** A `fetch` that authenticates requests to the resource's origin. Bound; pass it around freely. */
+  readonly fetch: FetchLike;
+  readonly #fetch: FetchLike;
+  readonly #now: () => number;
+  readonly #options: OAuthClientOptions;
+  readonly #asCache = new Map<string, Promise<AuthorizationServerMetadata>>();
+  readonly #refreshing = new Map<string, Promise<StoredTokens>>();
+  readonly #authorizing = new Map<string, Promise<StoredTokens>>();
+  #context: Context | undefined;
+
+  constructor(options: OAuthClientOptions) {
+    this.#options = options;
+    this.resourceUrl = new URL(options.resource);
+    this.store = options.store ?? new FileTokenStore();
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#now = options.now ?? Date.now;
+    this.fetch = (input, init) => this.#send(input, init);
+  }
+
+  /** The tokens stored for this resource, if any (most recently updated first). */
+  async storedTokens(): Promise<StoredTokens | undefined> {
+    if (this.#context) return this.store.getTokens(this.#context.as.issuer, this.#context.resource);
+    const all = await this.store.listTokens();
+    return all
+      .filter((t) => resourceCovers(t.resource, this.resourceUrl))
+      .sort((a, b) => b.updated_at - a.updated_at)[0];
+  }
+
+  /**
+   * A usable access token: the stored one, refreshed first when it expires within the skew.
+   * `undefined` when nothing is stored (the first request then goes out without a token and the
+   * server's 401 starts discovery).
+   */
+  async accessToken(): Promise<string | undefined> {
+    const tokens = await this.storedTokens();
+    if (!tokens) return undefined;
+    if (!this.#expiringSoon(tokens)) return tokens.access_token;
+    if (tokens.refresh_token) return (await this.#refresh(tokens, undefined)).access_token;
+    if (this.#options.clientCredentials) return (await this.authorize()).access_token;
+    return tokens.access_token;
+  }
+
+  /**
+   * Runs discovery and obtains new tokens now (interactive login, or client_credentials).
+   * `challenge` is the 401/403 `WWW-Authenticate` content when there is one.
+   */
+  async authorize(options: { challenge?: Challenge; held?: string[] } = {}): Promise<StoredTokens> {
+    const ctx = await this.#discover(options.challenge?.resource_metadata);
+    const key = tokensKey(ctx.as.issuer, ctx.resource);
+    const running = this.#authorizing.get(key);
+    if (running) return running;
+    const p = this.#authorize(ctx, options.challenge?.scope, options.held ?? []).finally(() =>
+      this.#authorizing.delete(key),
+    );
+    this.#authorizing.set(key, p);
+    return p;
+  }
+
+  /** Forgets this resource's tokens, revoking the refresh token at the server when it can (RFC 7009). */
+  async logout(): Promise<boolean> {
+    const tokens = await this.storedTokens();
+    if (!tokens) return false;
+    try {
+      const as = await this.#asMetadata(tokens.issuer);
+      const auth = await this.#authFor(tokens);
+      if (as.revocation_endpoint && auth && tokens.refresh_token) {
+        const revocation: AuthorizationServerMetadata = { ...as, token_endpoint: as.revocation_endpoint };
+        await requestToken(
+          revocation,
+          auth,
+          { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
+          {
+            fetch: this.#fetch,
+            now: this.#now,
+          },
+        ).catch(() => {}); // RFC 7009 answers 200 with an empty body: not a token response.
+      }
+    } catch {
+      // Revocation is best effort; forgetting the tokens is what logout promises.
+    }
+    await this.store.deleteTokens(tokens.issuer, tokens.resource);
+    return true;
+  }
+
+  #expiringSoon(t: StoredTokens): boolean {
+    return (
+      t.expires_at !== undefined && t.expires_at - this.#now() <= (this.#options.refreshSkewMs ?? 60_000)
+    );
+  }
+
+  async #send(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const original = new Request(input, init);
+    const sameOrigin = new URL(original.url).origin === this.resourceUrl.origin;
+    if (!sameOrigin) return this.#fetch(original);
+    const attempt = async (token: string | undefined) => {
+      const req = original.clone();
+      if (token) req.headers.set('authorization', `Bearer ${token}`);
+      return this.#fetch(req);
+    };
+
+    let token = await this.accessToken();
+    let res = await attempt(token);
+    if (res.status === 401) {
+      token = await this.#recover(readChallenge(res), token);
+      await res.body?.cancel();
+      res = await attempt(token); // exactly one retry
+    }
+    let stepUps = 0;
+    for (;;) {
+      const challenge = readChallenge(res);
+      if (res.status !== 403 || challenge.error !== 'insufficient_scope') return res;
+      await res.body?.cancel();
+      if (stepUps++ >= (this.#options.maxStepUps ?? 2)) {
+        throw new ClientError('step_up_limit', `the server still requires scope "${challenge.scope ?? ''}"`);
+      }
+      const held = parseScope((await this.storedTokens())?.scope);
+      token = (await this.authorize({ challenge, held })).access_token;
+      res = await attempt(token);
+    }
+  }
+
+  /** After a 401: rediscover (the server may have moved), then refresh or authorize. */
+  async #recover(challenge: Challenge, rejected: string | undefined): Promise<string> {
+    const ctx = await this.#discover(challenge.resource_metadata);
+    const tokens = await this.store.getTokens(ctx.as.issuer, ctx.resource);
+    if (tokens && tokens.access_token !== rejected && !this.#expiringSoon(tokens)) return tokens.access_token;
+    if (tokens?.refresh_token) return (await this.#refresh(tokens, rejected)).access_token;
+    return (await this.authorize({ challenge })).access_token;
+  }
+
+  async #discover(resourceMetadataUrl?: string): Promise<Context> {
+    let prm: ProtectedResourceMetadata;
+    try {
+      ({ metadata: prm } = await discoverProtectedResource(this.resourceUrl, {
+        fetch: this.#fetch,
+        resourceMetadataUrl,
+      }));
+    } catch (err) {
+      if (!(err instanceof ClientError) || err.code !== 'discovery_failed' || resourceMetadataUrl) throw err;
+      // Not at the well-known locations: ask the server itself for its challenge.
+      const probe = await this.#fetch(this.resourceUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
+      });
+      await probe.body?.cancel();
+      const url = readChallenge(probe).resource_metadata;
+      if (!url) throw err;
+      ({ metadata: prm } = await discoverProtectedResource(this.resourceUrl, {
+        fetch: this.#fetch,
+        resourceMetadataUrl: url,
+      }));
+    }
+    const issuer = prm.authorization_servers?.[0] as string;
+    const as = await this.#asMetadata(issuer);
+    this.#context = { prm, as, resource: prm.resource };
+    return this.#context;
+  }
+
+  #asMetadata(issuer: string): Promise<AuthorizationServerMetadata> {
+    let p = this.#asCache.get(issuer);
+    if (!p) {
+      p = discoverAuthorizationServer(issuer, { fetch: this.#fetch });
+      p.catch(() => this.#asCache.delete(issuer));
+      this.#asCache.set(issuer, p);
+    }
+    return p;
+  }
+
+  /** The client authentication that goes with stored tokens, or undefined when it is gone. */
+  async #authFor(tokens: StoredTokens): Promise<ClientAuthentication | undefined> {
+    const cc = this.#options.clientCredentials;
+    if (cc && cc.client_id === tokens.client_id) return cc;
+    const pre = this.#options.registration?.preRegistered?.find(
+      (p) => p.client_id === tokens.client_id && (!p.issuer || p.issuer === tokens.issuer),
+    );
+    if (pre) {
+      const as = await this.#asMetadata(tokens.issuer);
+      return clientAuthentication(
+        await resolveClient(as, {
+          store: this.store,
+          fetch: this.#fetch,
+          now: this.#now,
+          redirectUri: undefined,
+          config: { preRegistered: [pre] },
+        }),
+      );
+    }
+    const stored = await this.store.getClient(tokens.issuer);
+    if (stored?.client_id === tokens.client_id) return clientAuthentication(stored);
+    if (/^https:\/\//.test(tokens.client_id)) return { method: 'none', client_id: tokens.client_id };
+    return undefined;
+  }
+
+  /**
+   * Single-flight refresh. `rejected` is the access token a server just refused: when the stored
+   * token already differs, someone else refreshed and we use theirs.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+   */
+  #refresh(tokens: StoredTokens, rejected: string | undefined): Promise<StoredTokens> {
+    const key = tokensKey(tokens.issuer, tokens.resource);
+    const running = this.#refreshing.get(key);
+    if (running) return running;
+    const p = this.store
+      .withLock(`refresh ${key}`, async () => {
+        const latest = await this.store.getTokens(tokens.issuer, tokens.resource);
+        if (!latest?.refresh_token) {
+          throw new ClientError('reauthorization_required', 'no refresh token is stored: log in again');
+        }
+        const replaced = latest.access_token !== (rejected ?? tokens.access_token);
+        if (replaced && !this.#expiringSoon(latest)) return latest;
+        const as = await this.#asMetadata(latest.issuer);
+        const auth = await this.#authFor(latest);
+        if (!auth)
+          throw new ClientError('reauthorization_required', 'the client registration is gone: log in again');
+        let response: TokenResponse;
+        try {
+          response = await requestToken(
+            as,
+            auth,
+            { grant_type: 'refresh_token', refresh_token: latest.refresh_token, resource: latest.resource },
+            { fetch: this.#fetch, now: this.#now },
+          );
+        } catch (err) {
+          if (err instanceof ClientError && err.code === 'reauthorization_required') {
+            await this.store.deleteTokens(latest.issuer, latest.resource);
+          }
+          throw err;
+        }
+        const next = this.#toStored(
+          response,
+          latest.issuer,
+          latest.resource,
+          latest.client_id,
+          latest.scope,
+          latest,
+        );
+        await this.store.setTokens(next);
+        return next;
+      })
+      .finally(() => this.#refreshing.delete(key));
+    this.#refreshing.set(key, p);
+    return p;
+  }
+
+  async #authorize(ctx: Context, challengeScope: string | undefined, held: string[]): Promise<StoredTokens> {
+    const { as, prm, resource } = ctx;
+    const scope = selectScope({
+      challengeScope,
+      resourceScopesSupported: prm.scopes_supported,
+      serverScopesSupported: as.scopes_supported,
+      held,
+      wantRefreshToken: this.#options.wantRefreshToken ?? !this.#options.clientCredentials,
+    });
+    const io = { fetch: this.#fetch, now: this.#now };
+
+    const cc = this.#options.clientCredentials;
+    if (cc) {
+      const response = await requestToken(as, cc, { grant_type: 'client_credentials', scope, resource }, io);
+      const tokens = this.#toStored(response, as.issuer, resource, cc.client_id, scope);
+      await this.store.setTokens(tokens);
+      return tokens;
+    }
+
+    const interaction = this.#options.interaction;
+    if (!interaction) {
+      throw new ClientError('reauthorization_required', `not authorized for ${resource}: log in first`);
+    }
+    const pending = await interaction.begin();
+    try {
+      const client = await resolveClient(as, {
+        store: this.store,
+        ...io,
+        redirectUri: pending.redirectUri,
+        config: this.#options.registration ?? {},
+      });
+      const { code_verifier, code_challenge } = createPkcePair();
+      const state = randomToken(16);
+      const url = buildAuthorizationUrl(as, {
+        client_id: client.client_id,
+        redirect_uri: pending.redirectUri,
+        state,
+        code_challenge,
+        resource,
+        scope,
+      });
+      const callback = await pending.complete(url);
+      const code = parseAuthorizationResponse(callback, {
+        state,
+        issuer: as.issuer,
+        issRequired: as.authorization_response_iss_parameter_supported === true,
+      });
+      const response = await requestToken(
+        as,
+        clientAuthentication(client),
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: pending.redirectUri,
+          code_verifier,
+          resource,
+        },
+        io,
+      );
+      const tokens = this.#toStored(response, as.issuer, resource, client.client_id, scope);
+      await this.store.setTokens(tokens);
+      return tokens;
+    } finally {
+      await pending.close();
+    }
+  }
+
+  #toStored(
+    r: TokenResponse,
+    issuer: string,
+    resource: string,
+    client_id: string,
+    requestedScope: string | undefined,
+    previous?: StoredTokens,
+  ): StoredTokens {
+    const now = this.#now();
+    const refresh = r.refresh_token ?? previous?.refresh_token;
+    const scope = r.scope ?? requestedScope;
+    return {
+      issuer,
+      resource,
+      client_id,
+      access_token: r.access_token,
+      token_type: r.token_type,
+      ...(typeof r.expires_in === 'number' ? { expires_at: now + r.expires_in * 1000 } : {}),
+      ...(refresh ? { refresh_token: refresh } : {}),
+      ...(scope ? { scope } : {}),
+      updated_at: now,
+    };
+  }
+}
