@@ -38,7 +38,7 @@ const privateKeyMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const MAX_URL = 2000;
 
 /** C0 and C1 controls, and bidirectional overrides that could disguise a name on the consent screen. */
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_TEXT = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 const httpsUrl = z
   .string()

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { randomToken } from '@gatehouse/core';
+import {
+  CLIENT_SECRET_PREFIX,
+  type ClientRecord,
+  createOpaqueToken,
+  validateRedirectUri,
+} from '@gatehouse/server';
+import { openDataFolder } from '../data.ts';
+import { printJson, UsageError } from '../output.ts';
+
+const USAGE = `gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
+gatehouse clients list [--json] | remove CLIENT_ID   [--data DIR]`;
+
+/** `gatehouse clients …`: pre-registered clients. A confidential client's secret is shown once. */
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      confidential: { type: 'boolean' },
+      scope: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const [verb, id] = positionals;
+  const data = openDataFolder(values.data);
+  try {
+    if (verb === 'list') {
+      const clients = await data.store.listClients();
+      if (values.json) printJson(clients.map(({ secret_hash: _, ...c }) => c));
+      else for (const c of clients) console.log(`${c.client_id}\t${c.kind}\t${c.client_name}`);
+      return 0;
+    }
+    if (verb === 'remove') {
+      if (!id) throw new UsageError(USAGE);
+      if (!(await data.store.deleteClient(id)))
+        throw new UsageError(`No client "${id}". See: gatehouse clients list`);
+      console.log(`Removed client ${id}.`);
+      return 0;
+    }
+    if (verb !== 'add') throw new UsageError(USAGE);
+    const name = values.name;
+    const redirectUris = values['redirect-uri'] ?? [];
+    if (!name) throw new UsageError('Give the application a name: --name "My MCP client"');
+    if (!values.confidential && redirectUris.length === 0) {
+      throw new UsageError(
+        'A public client needs at least one --redirect-uri (e.g. http://127.0.0.1/callback).',
+      );
+    }
+    for (const uri of redirectUris) {
+      try {
+        validateRedirectUri(uri);
+      } catch (err) {
+        throw new UsageError(
+          `--redirect-uri ${uri}: ${(err as { description?: string }).description ?? 'invalid'}`,
+        );
+      }
+    }
+    const secret = values.confidential ? createOpaqueToken(CLIENT_SECRET_PREFIX) : undefined;
+    const grantTypes = redirectUris.length ? ['authorization_code', 'refresh_token'] : [];
+    if (values.confidential) grantTypes.push('client_credentials');
+    const client: ClientRecord = {
+      client_id: randomToken(16),
+      kind: 'preregistered',
+      client_name: name,
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+      grant_types: grantTypes,
+      scope: values.scope,
+      secret_hash: secret && data.secrets.hash(secret),
+      created_at: Math.floor(Date.now() / 1000),
+    };
+    await data.store.createClient(client);
+    await data.store.appendAudit({
+      at: client.created_at,
+      type: 'admin.client_added',
+      actor: 'cli',
+      client_id: client.client_id,
+    });
+    if (values.json) printJson({ client_id: client.client_id, ...(secret ? { client_secret: secret } : {}) });
+    else {
+      console.log(`client_id:     ${client.client_id}`);
+      if (secret)
+        console.log(`client_secret: ${secret}\n(Shown once; Gatehouse keeps only a keyed hash of it.)`);
+    }
+    return 0;
+  } finally {
+    await data.store.close();
+  }
+}

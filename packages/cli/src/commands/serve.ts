@@ -1,0 +1,88 @@
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { createAuthorizationServer, type FetchHandler, toNodeListener } from '@gatehouse/server';
+import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
+import { UsageError } from '../output.ts';
+
+const USAGE = 'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL]';
+
+/** The issuer a fresh machine gets: the address we listen on, over http, which only loopback allows. */
+function defaultIssuer(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+/** `gatehouse serve`: the authorization server and the demo MCP server on the embedded store. */
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      data: { type: 'string', default: process.env.GATEHOUSE_DATA ?? DEFAULT_DATA_DIR },
+      issuer: { type: 'string', default: process.env.GATEHOUSE_ISSUER },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number.\n${USAGE}`);
+  const host = values.host;
+
+  const data = openDataFolder(values.data);
+  const server = createServer();
+  // Port 0 picks a free port; the issuer needs the real one, so listen before building it.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new UsageError(`Port ${port} on ${host} is in use. Choose another with --port, e.g. --port 8081.`)
+          : err,
+      ),
+    );
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const issuer = values.issuer ?? defaultIssuer(host, actualPort);
+
+  let as: Awaited<ReturnType<typeof createAuthorizationServer>>;
+  try {
+    as = await createAuthorizationServer({ issuer, store: data.store, masterSecret: data.masterSecret });
+  } catch (err) {
+    server.close();
+    throw new UsageError((err as Error).message);
+  }
+  const handler: FetchHandler = as.fetch;
+  server.on('request', toNodeListener(handler, issuer));
+
+  const users = await data.store.listUsers();
+  const lines = [
+    'Gatehouse is running.',
+    '',
+    `  Issuer (authorization server):  ${issuer}`,
+    `  Metadata:                       ${issuer}/.well-known/oauth-authorization-server`,
+    `  Data folder:                    ${data.dir}`,
+    '',
+    'Next steps:',
+    users.length === 0
+      ? `  1. Create a user (in another terminal):\n       echo 'a-long-password' | npx gatehouse users add alice --password-stdin${values.data === DEFAULT_DATA_DIR ? '' : ` --data ${values.data}`}`
+      : `  1. Users who can sign in: ${users.map((u) => u.username).join(', ')} (add more with: npx gatehouse users add NAME --password-stdin)`,
+    `  2. Point an MCP client at the MCP server; it discovers this server, registers, and sends`,
+    `     you to ${issuer} to sign in and approve.`,
+    '',
+    'Stop with Ctrl+C.',
+  ];
+  console.log(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await as.close();
+  await data.store.close();
+  return 0;
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { hashPassword } from '@gatehouse/server';
+import { openDataFolder } from '../data.ts';
+import { printJson, readStdin, UsageError } from '../output.ts';
+
+/** Revocation entries outlive every access token the grant could have issued. */
+const MAX_ACCESS_TOKEN_TTL = 3600;
+
+const USAGE = `gatehouse users add NAME --password-stdin | list [--json] | disable NAME | enable NAME | remove NAME   [--data DIR]`;
+
+/** `gatehouse users …`: local user accounts for the sign-in page. */
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { data: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  const [verb, name] = positionals;
+  const data = openDataFolder(values.data);
+  try {
+    if (verb === 'list') {
+      const users = await data.store.listUsers();
+      if (values.json) printJson(users.map(({ password_hash: _, ...u }) => u));
+      else for (const u of users) console.log(`${u.username}${u.disabled ? ' (disabled)' : ''}`);
+      return 0;
+    }
+    if (!name) throw new UsageError(USAGE);
+    if (verb === 'add') {
+      if (!values['password-stdin']) {
+        throw new UsageError(
+          `Pass the password on standard input: echo "$PASSWORD" | gatehouse users add ${name} --password-stdin`,
+        );
+      }
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (password.length < 8) throw new UsageError('The password must have at least 8 characters.');
+      if (await data.store.getUserByName(name))
+        throw new UsageError(`A user named "${name}" already exists.`);
+      const now = Math.floor(Date.now() / 1000);
+      await data.store.createUser({
+        id: randomUUID(),
+        username: name,
+        password_hash: await hashPassword(password),
+        disabled: false,
+        created_at: now,
+      });
+      await data.store.appendAudit({
+        at: now,
+        type: 'admin.user_added',
+        actor: 'cli',
+        detail: { username: name },
+      });
+      console.log(`Added user ${name}.`);
+      return 0;
+    }
+    const user = await data.store.getUserByName(name);
+    if (!user) throw new UsageError(`No user named "${name}". See: gatehouse users list`);
+    const outcome = { disable: 'disabled', enable: 'enabled', remove: 'removed' }[verb as string];
+    if (!outcome) throw new UsageError(USAGE);
+    const now = Math.floor(Date.now() / 1000);
+    if (verb === 'enable') await data.store.setUserDisabled(user.id, false);
+    else {
+      // A disabled or removed user keeps nothing: sessions end and every grant is revoked.
+      await data.store.deleteUserSessions(user.id);
+      for (const grant of await data.store.listGrants({ subject: user.id })) {
+        await data.store.revokeGrant(grant.id, now, now + MAX_ACCESS_TOKEN_TTL);
+      }
+      if (verb === 'disable') await data.store.setUserDisabled(user.id, true);
+      else await data.store.deleteUser(user.id);
+    }
+    await data.store.appendAudit({ at: now, type: `admin.user_${outcome}`, actor: 'cli', user_id: user.id });
+    console.log(`User ${name} ${outcome}.`);
+    return 0;
+  } finally {
+    await data.store.close();
+  }
+}

@@ -1,0 +1,74 @@
+import { constantTimeEqual, formatBasicChallenge, OAuthError } from '@gatehouse/core';
+import type { Context } from '../context.ts';
+import type { ClientRecord } from '../store/types.ts';
+
+/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
+function parseBasic(header: string): { id: string; secret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Authenticates the client at the token, revocation and introspection endpoints
+ * (RFC 6749 §2.3, §3.2.1): `client_secret_basic`, `client_secret_post`, or `none` for public
+ * clients, which only identify themselves. A client must use the method it registered.
+ * Failures are `invalid_client`, with a `Basic` challenge when the Authorization header was used.
+ */
+export async function authenticateClient(
+  ctx: Context,
+  request: Request,
+  form: Map<string, string>,
+): Promise<ClientRecord> {
+  const header = request.headers.get('authorization');
+  const basic = header ? parseBasic(header) : undefined;
+  if (header && !basic)
+    throw new OAuthError('invalid_request', 'The Authorization header is not valid Basic.');
+  const postedSecret = form.get('client_secret');
+  if (basic && (postedSecret !== undefined || form.has('client_assertion'))) {
+    throw new OAuthError('invalid_request', 'Use only one client authentication method per request.');
+  }
+  const fail = (description: string) =>
+    new OAuthError(
+      'invalid_client',
+      description,
+      basic ? { headers: { 'www-authenticate': formatBasicChallenge(ctx.config.issuer) } } : {},
+    );
+
+  const clientId = basic?.id ?? form.get('client_id');
+  if (!clientId) throw fail('Client authentication is required.');
+  if (basic && form.has('client_id') && form.get('client_id') !== basic.id) {
+    throw new OAuthError('invalid_request', 'client_id does not match the authenticated client.');
+  }
+  let client: ClientRecord;
+  try {
+    client = await ctx.clients.get(clientId);
+  } catch (err) {
+    if (err instanceof OAuthError && err.code === 'invalid_client')
+      throw fail('Client authentication failed.');
+    throw err;
+  }
+
+  const secret = basic?.secret ?? postedSecret;
+  if (client.token_endpoint_auth_method === 'none') {
+    // A public client proves nothing; it must not pretend to (RFC 6749 §2.3).
+    if (secret !== undefined) throw fail('This client is public and has no secret.');
+    return client;
+  }
+  // Confidential clients may send their secret by either method of RFC 6749 §2.3.1. The HMACs
+  // are compared in constant time; the store never had the secret itself.
+  const secretMethod = client.token_endpoint_auth_method.startsWith('client_secret_');
+  if (!secretMethod || secret === undefined || !client.secret_hash)
+    throw fail('Client authentication failed.');
+  if (!constantTimeEqual(ctx.secrets.hash(secret), client.secret_hash))
+    throw fail('Client authentication failed.');
+  return client;
+}

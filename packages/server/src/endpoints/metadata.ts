@@ -1,0 +1,45 @@
+import { type AuthorizationServerMetadata, jsonResponse, OFFLINE_ACCESS } from '@gatehouse/core';
+import type { Context } from '../context.ts';
+
+/**
+ * RFC 8414 §2 metadata, also served as OpenID Connect discovery, which MCP clients try too.
+ */
+export function buildMetadata(ctx: Context): AuthorizationServerMetadata {
+  const { issuer } = ctx.config;
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    token_endpoint: `${issuer}/oauth/token`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    ...(ctx.config.registration.enabled ? { registration_endpoint: `${issuer}/oauth/register` } : {}),
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    scopes_supported: [...ctx.catalogue.names, OFFLINE_ACCESS],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: ctx.config.clientIdMetadataDocuments.enabled !== false,
+  };
+}
+
+export function metadataEndpoint(ctx: Context): () => Response {
+  const body = JSON.stringify(buildMetadata(ctx));
+  // Metadata is public and changes only with configuration; let clients cache it briefly.
+  return () =>
+    new Response(body, {
+      headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+    });
+}
+
+export function jwksEndpoint(ctx: Context): () => Response {
+  return () =>
+    jsonResponse(ctx.keys.jwks(ctx.now()), 200, {
+      'content-type': 'application/jwk-set+json',
+      'cache-control': 'public, max-age=60',
+    });
+}

@@ -1,0 +1,32 @@
+import { errorResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import { authenticateClient } from '../clients/authenticate.ts';
+import type { Context } from '../context.ts';
+import { authorizationCodeGrant } from '../grants/authorization-code.ts';
+import { readForm } from '../http/form.ts';
+
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2): parse, authenticate the client, run the grant.
+ */
+export async function tokenEndpoint(ctx: Context, request: Request): Promise<Response> {
+  try {
+    if (request.method !== 'POST')
+      throw new OAuthError('invalid_request', 'The token endpoint accepts POST only.');
+    const form = await readForm(request);
+    const grantType = form.get('grant_type');
+    if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
+    const grant = grants[grantType];
+    if (!grant)
+      throw new OAuthError('unsupported_grant_type', `The grant type "${grantType}" is not supported.`);
+    const client = await authenticateClient(ctx, request, form);
+    if (!client.grant_types.includes(grantType)) {
+      throw new OAuthError('unauthorized_client', `This client may not use the ${grantType} grant.`);
+    }
+    return jsonResponse(await grant(ctx, client, form));
+  } catch (err) {
+    return errorResponse(err);
+  }
+}
+
+const grants: Record<string, typeof authorizationCodeGrant> = {
+  authorization_code: authorizationCodeGrant,
+};

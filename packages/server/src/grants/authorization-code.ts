@@ -1,0 +1,71 @@
+import { OAuthError, parseScope, type TokenResponse, verifyPkce } from '@gatehouse/core';
+import type { Context } from '../context.ts';
+import type { ClientRecord } from '../store/types.ts';
+import { issueTokens } from './issue.ts';
+
+/**
+ * `grant_type=authorization_code` (RFC 6749 §4.1.3, OAuth 2.1 §4.1.3, RFC 7636 §4.6).
+ * The code is redeemed first, atomically, so a code is single-use whatever happens next; a
+ * replayed code revokes the grant (and so every token) the first redemption produced.
+ */
+export async function authorizationCodeGrant(
+  ctx: Context,
+  client: ClientRecord,
+  form: Map<string, string>,
+): Promise<TokenResponse> {
+  const code = form.get('code');
+  const verifier = form.get('code_verifier');
+  if (!code) throw new OAuthError('invalid_request', 'code is required.');
+  if (!verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE).');
+
+  const now = ctx.now();
+  const grantId = crypto.randomUUID();
+  const result = await ctx.store.redeemCode(
+    ctx.secrets.hash(code),
+    { id: grantId, created_at: now, last_used_at: now, expires_at: now + ctx.config.refreshTokenTtl },
+    now,
+  );
+  if (result.status === 'not_found')
+    throw new OAuthError('invalid_grant', 'The authorization code is invalid.');
+  if (result.status === 'replayed') {
+    if (result.code.grant_id) await ctx.revokeGrant(result.code.grant_id, 'authorization code replayed');
+    throw new OAuthError('invalid_grant', 'The authorization code has already been used.');
+  }
+
+  const redeemed = result.code;
+  // Every check below failing leaves a consumed code and a grant that never issued a token: revoke it.
+  try {
+    if (redeemed.client_id !== client.client_id) {
+      throw new OAuthError('invalid_grant', 'The authorization code was issued to another client.');
+    }
+    if (redeemed.expires_at <= now)
+      throw new OAuthError('invalid_grant', 'The authorization code has expired.');
+    const redirectUri = form.get('redirect_uri');
+    if (redeemed.redirect_uri !== '' ? redirectUri !== redeemed.redirect_uri : redirectUri !== undefined) {
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request.');
+    }
+    if (!verifyPkce(verifier, redeemed.code_challenge)) {
+      throw new OAuthError('invalid_grant', 'The code_verifier does not match the code_challenge.');
+    }
+    const resource = form.get('resource');
+    if (resource !== undefined && resource !== redeemed.resource) {
+      throw new OAuthError('invalid_target', 'resource does not match the authorization request.');
+    }
+  } catch (err) {
+    await ctx.store.revokeGrant(grantId, now, now + ctx.config.accessTokenTtl);
+    throw err;
+  }
+
+  const grant = await ctx.store.getGrant(grantId);
+  if (!grant) throw new OAuthError('server_error');
+  await ctx.audit({
+    type: 'token.issued',
+    grant_id: grantId,
+    client_id: client.client_id,
+    user_id: grant.subject,
+    detail: { grant_type: 'authorization_code' },
+  });
+  return issueTokens(ctx, grant, parseScope(grant.scope), {
+    refreshToken: client.grant_types.includes('refresh_token'),
+  });
+}

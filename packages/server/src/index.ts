@@ -1,0 +1,9 @@
+export { validateRedirectUri } from './clients/redirect-uri.ts';
+export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
+export { type FetchHandler, type RequestContext, toNodeListener } from './http/node.ts';
+export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
+export { type AuthorizationServer, createAuthorizationServer } from './server.ts';
+export { SqliteStore } from './store/sqlite.ts';
+export type * from './store/types.ts';
+export { CLIENT_SECRET_PREFIX, createOpaqueToken } from './tokens/opaque.ts';
+export { hashPassword } from './users/password.ts';

@@ -1,0 +1,117 @@
+import type { ScopeDefinition } from '@gatehouse/core';
+import { html, type SafeHtml } from './html.ts';
+
+export const STYLESHEET_PATH = '/assets/gatehouse.css';
+
+/**
+ * Security headers for every page: no framing (MCP security best practice, RFC 9700 §4.16), no
+ * script at all, forms only to ourselves and, after consent, to the client's redirect origin.
+ */
+export function pageHeaders(formTargets: string[] = []): Record<string, string> {
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': [
+      "default-src 'none'",
+      "style-src 'self'",
+      "img-src 'self'",
+      `form-action 'self'${formTargets.map((t) => ` ${t}`).join('')}`,
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
+
+function layout(title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · Gatehouse</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export function loginPage(input: {
+  action: string;
+  csrf: string;
+  error?: string;
+  username?: string;
+}): string {
+  return layout(
+    'Sign in',
+    html`<h1>Sign in</h1>
+${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+<form method="post" action="${input.action}">
+<input type="hidden" name="csrf" value="${input.csrf}">
+<label>Username <input name="username" autocomplete="username" required autofocus value="${input.username ?? ''}"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+export interface ConsentView {
+  action: string;
+  csrf: string;
+  clientName: string;
+  /** The verified domain for a CIMD client; undefined for clients whose identity is unverified. */
+  verifiedDomain?: string | undefined;
+  redirectHost: string;
+  scopes: ScopeDefinition[];
+  username: string;
+  resource: string;
+}
+
+/** A sentence such as "This application wants to run filesystem tools and read resources." */
+export function consentPage(view: ConsentView): string {
+  return layout(
+    'Authorize access',
+    html`<h1>Authorize <span class="client-name">${view.clientName}</span></h1>
+${
+  view.verifiedDomain
+    ? html`<p class="identity verified">Verified: this application is published by <strong>${view.verifiedDomain}</strong>.</p>`
+    : html`<p class="identity unverified">Unverified application: Gatehouse cannot confirm who publishes it. Only continue if you trust it.</p>`
+}
+<p>Signed in as <strong>${view.username}</strong>. This application wants to:</p>
+<ul class="scopes">
+${view.scopes.map((s) => html`<li data-scope="${s.name}">${s.description}</li>`)}
+</ul>
+<p class="resource">on <code>${view.resource}</code></p>
+<p class="redirect">After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
+<form method="post" action="${view.action}">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+</form>`,
+  );
+}
+
+export function errorPage(title: string, message: string): string {
+  return layout(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
+}
+
+export const stylesheet = `
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f5f4;color:#1c1917}
+main{max-width:28rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px #0002}
+h1{font-size:1.4rem;margin-top:0}
+label{display:block;margin:.75rem 0}
+input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;font:inherit}
+button{font:inherit;padding:.5rem 1.25rem;margin:.5rem .5rem 0 0;border:0;border-radius:6px;background:#1d4ed8;color:#fff;cursor:pointer}
+button.secondary{background:#e7e5e4;color:#1c1917}
+.error{color:#b91c1c}
+.verified{color:#15803d}
+.unverified{color:#b45309}
+ul.scopes li{margin:.25rem 0}
+`;

@@ -1,0 +1,192 @@
+import { errorRedirect, OAuthError, parseScope, scopeCovers } from '@gatehouse/core';
+import type { Context } from '../context.ts';
+import {
+  AuthorizationPageError,
+  AuthorizationRedirectError,
+  issueCode,
+  loadPendingAuthorization,
+  type PendingAuthorization,
+  parseAuthorizationRequest,
+  savePendingAuthorization,
+} from '../endpoints/authorize.ts';
+import { readForm } from '../http/form.ts';
+import type { UserRecord } from '../store/types.ts';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../users/password.ts';
+import { consentPage, errorPage, loginPage, pageHeaders } from './pages.ts';
+import { currentUser, startSession } from './session.ts';
+
+const LOGIN_WINDOW = 15 * 60;
+
+function page(
+  body: string,
+  status = 200,
+  extra: Record<string, string | undefined> = {},
+  formTargets: string[] = [],
+) {
+  const headers = new Headers(pageHeaders(formTargets));
+  for (const [k, v] of Object.entries(extra)) if (v) headers.append(k, v);
+  return new Response(body, { status, headers });
+}
+
+function redirect(location: string, setCookie?: string): Response {
+  const headers = new Headers({ location, 'cache-control': 'no-store' });
+  if (setCookie) headers.append('set-cookie', setCookie);
+  return new Response(null, { status: 303, headers });
+}
+
+const expired = () =>
+  page(errorPage('This sign-in has expired', 'Return to the application and start again.'), 400);
+
+/** Whether the user's remembered consent covers every scope of this request. */
+async function consentCovers(
+  ctx: Context,
+  user: UserRecord,
+  pending: PendingAuthorization,
+): Promise<boolean> {
+  const consent = await ctx.store.getConsent(user.id, pending.client_id, pending.resource);
+  if (!consent) return false;
+  const granted = parseScope(consent.scope);
+  return pending.scope.every((s) => granted.some((g) => scopeCovers(g, s)));
+}
+
+/** `GET|POST /oauth/authorize` (RFC 6749 §3.1). */
+export async function authorizeEndpoint(ctx: Context, request: Request): Promise<Response> {
+  let pending: PendingAuthorization;
+  try {
+    pending = await parseAuthorizationRequest(ctx, request);
+  } catch (err) {
+    if (err instanceof AuthorizationPageError) return page(errorPage(err.title, err.message), 400);
+    if (err instanceof AuthorizationRedirectError) {
+      return errorRedirect(err.redirectUri, err.error, { state: err.state, iss: ctx.config.issuer });
+    }
+    throw err;
+  }
+  const user = await currentUser(ctx, request);
+  if (user && (await consentCovers(ctx, user, pending))) {
+    await ctx.audit({ type: 'consent.reused', user_id: user.id, client_id: pending.client_id });
+    return issueCode(ctx, pending, user.id);
+  }
+  const id = await savePendingAuthorization(ctx, pending);
+  return redirect(`/interaction/${id}`);
+}
+
+/** `GET /interaction/:id`: the sign-in form, or the consent screen once signed in. */
+export async function showInteraction(ctx: Context, request: Request, id: string): Promise<Response> {
+  const pending = await loadPendingAuthorization(ctx, id);
+  if (!pending) return expired();
+  const user = await currentUser(ctx, request);
+  if (!user) {
+    const csrf = ctx.csrf.issue(request, `login:${id}`);
+    return page(loginPage({ action: `/interaction/${id}/login`, csrf: csrf.token }), 200, {
+      'set-cookie': csrf.setCookie,
+    });
+  }
+  return renderConsent(ctx, request, id, pending, user);
+}
+
+async function renderConsent(
+  ctx: Context,
+  request: Request,
+  id: string,
+  pending: PendingAuthorization,
+  user: UserRecord,
+): Promise<Response> {
+  const client = await ctx.clients.get(pending.client_id);
+  const csrf = ctx.csrf.issue(request, `consent:${id}`);
+  const redirect = new URL(pending.redirect_uri);
+  const body = consentPage({
+    action: `/interaction/${id}/consent`,
+    csrf: csrf.token,
+    clientName: client.client_name,
+    verifiedDomain: client.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
+    redirectHost: redirect.host,
+    scopes: ctx.catalogue.describe(pending.scope),
+    username: user.username,
+    resource: pending.resource,
+  });
+  // The consent form's answer redirects to the client, so its origin must be a permitted form target.
+  return page(body, 200, { 'set-cookie': csrf.setCookie }, [redirect.origin]);
+}
+
+/** `POST /interaction/:id/login`: checks the password, rate-limited per username and per address. */
+export async function submitLogin(
+  ctx: Context,
+  request: Request,
+  id: string,
+  remoteAddress = 'unknown',
+): Promise<Response> {
+  const pending = await loadPendingAuthorization(ctx, id);
+  if (!pending) return expired();
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, `login:${id}`, ctx.issuerOrigin);
+  const username = (form.get('username') ?? '').trim();
+  const password = form.get('password') ?? '';
+  const retry = (error: string, status: number) => {
+    const csrf = ctx.csrf.issue(request, `login:${id}`);
+    return page(
+      loginPage({ action: `/interaction/${id}/login`, csrf: csrf.token, error, username }),
+      status,
+      {
+        'set-cookie': csrf.setCookie,
+      },
+    );
+  };
+
+  const now = ctx.now();
+  const limit = ctx.config.loginAttemptsPer15Minutes;
+  const [byUser, byAddress] = await Promise.all([
+    ctx.store.hitRateLimit(`login:user:${username.toLowerCase()}`, LOGIN_WINDOW, now),
+    ctx.store.hitRateLimit(`login:ip:${remoteAddress}`, LOGIN_WINDOW, now),
+  ]);
+  if (byUser > limit || byAddress > limit * 5) {
+    await ctx.audit({ type: 'login.rate_limited', detail: { username } });
+    return retry('Too many sign-in attempts. Wait 15 minutes and try again.', 429);
+  }
+
+  const user = await ctx.store.getUserByName(username);
+  // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
+  const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
+  if (!user || !ok || user.disabled) {
+    await ctx.audit({ type: 'login.failed', detail: { username } });
+    return retry('The username or password is incorrect.', 401);
+  }
+  await ctx.audit({ type: 'login', user_id: user.id });
+  return redirect(`/interaction/${id}`, await startSession(ctx, user));
+}
+
+/** `POST /interaction/:id/consent`: approve issues the code, deny returns `access_denied`. */
+export async function submitConsent(ctx: Context, request: Request, id: string): Promise<Response> {
+  const pending = await loadPendingAuthorization(ctx, id);
+  if (!pending) return expired();
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, `consent:${id}`, ctx.issuerOrigin);
+  const user = await currentUser(ctx, request);
+  if (!user) return redirect(`/interaction/${id}`);
+  await ctx.store.deleteInteraction(id);
+  const iss = ctx.config.issuer;
+  if (form.get('decision') !== 'approve') {
+    await ctx.audit({ type: 'consent.denied', user_id: user.id, client_id: pending.client_id });
+    return errorRedirect(
+      pending.redirect_uri,
+      new OAuthError('access_denied', 'The user denied the request.'),
+      {
+        state: pending.state,
+        iss,
+      },
+    );
+  }
+  await ctx.store.saveConsent({
+    user_id: user.id,
+    client_id: pending.client_id,
+    resource: pending.resource,
+    scope: pending.scope.join(' '),
+    granted_at: ctx.now(),
+  });
+  await ctx.audit({
+    type: 'consent',
+    user_id: user.id,
+    client_id: pending.client_id,
+    detail: { scope: pending.scope.join(' ') },
+  });
+  return issueCode(ctx, pending, user.id);
+}
