@@ -1,3 +1,4 @@
+export * from './cli-support.ts';
 export * from './discovery/authorization-server.ts';
 export * from './discovery/protected-resource.ts';
 export * from './errors.ts';
