@@ -1,0 +1,349 @@
+import type {
+  AuthorizationServerMetadata,
+  ProtectedResourceMetadata,
+  RevocationSource,
+} from '@gatehouse/core';
+import { errorResponse, OAuthError } from '@gatehouse/core';
+import { discoverAuthorizationServer } from './as-metadata.ts';
+import { extractBearerToken } from './bearer.ts';
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, payloadTooLargeResponse, readBodyText } from './body.ts';
+import { challengeResponse } from './challenge.ts';
+import { introspectAccessToken } from './introspection.ts';
+import { RemoteKeySet } from './jwks.ts';
+import { type McpScopeManifest, manifestScopes } from './mcp/manifest.ts';
+import { challengeScopes, isSatisfied, requestRequirements } from './mcp/policy.ts';
+import { type McpOperation, McpRequestError, readMcpOperations } from './mcp/request.ts';
+import {
+  buildProtectedResourceMetadata,
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  protectedResourceMetadataPath,
+  protectedResourceMetadataResponse,
+  protectedResourceMetadataUrl,
+} from './metadata.ts';
+import { forbiddenOriginResponse, isOriginAllowed, normalizeOrigins } from './origin.ts';
+import { RevocationFeed } from './revocation-feed.ts';
+import { TokenCache } from './token-cache.ts';
+import type { AuthInfo } from './verified-token.ts';
+import { looksLikeJwt, verifyJwtAccessToken } from './verify-jwt.ts';
+
+/** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret with the AS) are refused. */
+export const DEFAULT_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'RS256',
+  'PS256',
+  'PS384',
+  'PS512',
+];
+
+/** Every option of the guard, with its default. */
+export interface GuardOptions {
+  /** This resource's canonical URI (RFC 8707), e.g. `https://mcp.example.com/mcp`; tokens must name it in `aud`. */
+  resource: string;
+  /** Issuer identifiers of the trusted authorization servers (RFC 8414 `issuer`, exact strings). */
+  authorizationServers: string[];
+  /** RFC 9728 `scopes_supported`; default: every scope of the manifest. `offline_access` is always dropped. */
+  scopesSupported?: string[];
+  /** Per-tool/resource/prompt scopes; `false` turns the MCP policy off (plain bearer protection). Default `{}`. */
+  manifest?: McpScopeManifest | false;
+  /** In-process revocation (the AS's own `RevocationSource`): seen at once. */
+  revocations?: RevocationSource;
+  /** Follow the AS's revocation feed; `true` = `<first issuer>/oauth/revocations`. Default off. */
+  revocationFeed?: boolean | { url: string };
+  /** Origins allowed to call (DNS-rebinding defence). Default: the resource's own origin. */
+  allowedOrigins?: string[];
+  /** Used for metadata, JWKS, introspection and the feed; never for the client's token. */
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch; inject to freeze time in tests. */
+  now?: () => number;
+  jwt?: {
+    /** Default {@link DEFAULT_ALGORITHMS}. */
+    algorithms?: string[];
+    /** Expected `typ` header; default `at+jwt` (RFC 9068 §2.1). `null` accepts any, for ASes that send `JWT`. */
+    typ?: string | null;
+    /** Allowed clock skew for `exp`/`nbf`/`iat`; default 30 s. */
+    clockToleranceSeconds?: number;
+  };
+  /** Opaque (non-JWT) tokens are validated by RFC 7662 introspection with these credentials. Default off. */
+  introspection?: { clientId: string; clientSecret: string; cacheSeconds?: number };
+  /** Keys: refetched after `maxAgeMs` (default 10 min); an unknown `kid` refetches at most every `cooldownMs` (default 30 s). */
+  keys?: { maxAgeMs?: number; cooldownMs?: number };
+  /** Verified-token cache size; default 10 000 entries (0 disables). */
+  tokenCacheSize?: number;
+  /** `scope` of a 401 challenge when the operation itself needs none (e.g. `initialize`). Default: `scopes_supported`. */
+  challengeScopes?: string[];
+  /** RFC 9728 `resource_name`. */
+  resourceName?: string;
+  /** Largest request body the guard reads; default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Reports internal failures (AS unreachable, handler crash). Never receives tokens. */
+  onError?: (error: unknown) => void;
+}
+
+/** A request that passed the guard: who is calling, and the MCP operations it performs. */
+export interface GuardedRequest {
+  auth: AuthInfo;
+  operations: McpOperation[];
+  /** The body as parsed JSON (or undefined), for SDK transports that accept `parsedBody`. */
+  parsedBody: unknown;
+}
+
+export type GuardedHandler = (request: Request, auth: AuthInfo) => Promise<Response>;
+
+export interface Guard {
+  readonly resource: string;
+  /** Absolute URL of the RFC 9728 document, as sent in challenges. */
+  readonly resourceMetadataUrl: string;
+  /** The RFC 9728 §2 document. */
+  protectedResourceMetadata(): ProtectedResourceMetadata;
+  /** Answers the well-known metadata routes (path-inserted and root form); undefined for other paths. */
+  serveMetadata(request: Request): Response | undefined;
+  /** Origin, bearer token, signature, claims, revocation: the caller, or the challenge to send. */
+  authenticate(request: Request): Promise<AuthInfo | Response>;
+  /** Everything `wrap` checks before calling the handler: authentication and the MCP scope policy. */
+  check(request: Request): Promise<GuardedRequest | Response>;
+  /** A web handler that serves the metadata and lets only authorized requests through to `handler`. */
+  wrap(handler: GuardedHandler): (request: Request) => Promise<Response>;
+  /** Resolves when the revocation feed (if any) has its first list. */
+  ready(): Promise<void>;
+  /** Stops the revocation feed. */
+  close(): void;
+}
+
+/**
+ * Creates the resource-server guard for an MCP server (or any API) that trusts one or more
+ * RFC 8414 authorization servers issuing JWT access tokens.
+ *
+ * @example
+ * const guard = createGuard({ resource: 'https://mcp.example.com/mcp', authorizationServers: ['https://auth.example.com'] });
+ * export default { fetch: guard.wrap(async (req, auth) => mcp.fetch(req, { authInfo: auth })) };
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9728
+ * @see https://www.rfc-editor.org/rfc/rfc6750
+ * @see https://www.rfc-editor.org/rfc/rfc9068
+ */
+export function createGuard(options: GuardOptions): Guard {
+  const resource = options.resource;
+  if (new URL(resource).hash) throw new TypeError('resource must not contain a fragment (RFC 8707 §2)');
+  if (options.authorizationServers.length === 0)
+    throw new TypeError('authorizationServers must not be empty');
+  const now = options.now ?? Date.now;
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  const manifest = options.manifest === false ? undefined : (options.manifest ?? {});
+  const algorithms = options.jwt?.algorithms ?? DEFAULT_ALGORITHMS;
+  if (algorithms.some((a) => a === 'none' || /^HS/.test(a)))
+    throw new TypeError('only asymmetric algorithms are allowed');
+  const clockToleranceSeconds = options.jwt?.clockToleranceSeconds ?? 30;
+  const onError = options.onError ?? (() => {});
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const scopesSupported = options.scopesSupported ?? (manifest ? manifestScopes(manifest) : []);
+  const metadata = buildProtectedResourceMetadata({
+    resource,
+    authorizationServers: options.authorizationServers,
+    scopesSupported,
+    resourceName: options.resourceName,
+  });
+  const resourceMetadataUrl = protectedResourceMetadataUrl(resource);
+  const metadataPaths = new Set([protectedResourceMetadataPath(resource), PROTECTED_RESOURCE_WELL_KNOWN]);
+  const defaultChallengeScopes = options.challengeScopes ?? metadata.scopes_supported ?? [];
+  const allowedOrigins = normalizeOrigins(options.allowedOrigins ?? [new URL(resource).origin]);
+
+  // Authorization server metadata, discovered once per issuer; a failure is retried next time.
+  const asMetadata = new Map<string, Promise<AuthorizationServerMetadata>>();
+  const discover = (issuer: string) => {
+    let pending = asMetadata.get(issuer);
+    if (!pending) {
+      pending = discoverAuthorizationServer(issuer, fetchFn);
+      pending.catch(() => asMetadata.delete(issuer));
+      asMetadata.set(issuer, pending);
+    }
+    return pending;
+  };
+  const keySets = new Map(
+    options.authorizationServers.map((issuer) => [
+      issuer,
+      new RemoteKeySet({
+        jwksUri: async () => {
+          const { jwks_uri } = await discover(issuer);
+          if (!jwks_uri) throw new Error(`authorization server ${issuer} publishes no jwks_uri`);
+          return jwks_uri;
+        },
+        fetch: fetchFn,
+        now,
+        maxAgeMs: options.keys?.maxAgeMs ?? 10 * 60_000,
+        cooldownMs: options.keys?.cooldownMs ?? 30_000,
+      }),
+    ]),
+  );
+  const primaryIssuer = options.authorizationServers[0] as string;
+  const introspection = options.introspection;
+  const cache = new TokenCache<AuthInfo>({ maxEntries: options.tokenCacheSize ?? 10_000, now });
+
+  const feedOption = options.revocationFeed;
+  const feed = feedOption
+    ? new RevocationFeed({
+        url:
+          typeof feedOption === 'object'
+            ? feedOption.url
+            : `${primaryIssuer.replace(/\/$/, '')}/oauth/revocations`,
+        fetch: fetchFn,
+        now,
+        onError,
+      })
+    : undefined;
+
+  async function verify(token: string): Promise<AuthInfo> {
+    const cached = cache.get(token);
+    if (cached) return cached;
+    let auth: AuthInfo;
+    let cacheUntilMs: number;
+    if (looksLikeJwt(token)) {
+      auth = await verifyJwtAccessToken(token, {
+        resource,
+        keySets,
+        algorithms,
+        typ: options.jwt?.typ === undefined ? 'at+jwt' : options.jwt.typ,
+        clockToleranceSeconds,
+        now,
+      });
+      cacheUntilMs = auth.expiresAt * 1000;
+    } else if (introspection) {
+      auth = await introspectAccessToken(token, {
+        endpoint: async () => {
+          const { introspection_endpoint } = await discover(primaryIssuer);
+          if (!introspection_endpoint)
+            throw new Error('authorization server publishes no introspection_endpoint');
+          return introspection_endpoint;
+        },
+        clientId: introspection.clientId,
+        clientSecret: introspection.clientSecret,
+        resource,
+        issuers: new Set(options.authorizationServers),
+        fetch: fetchFn,
+        now,
+        clockToleranceSeconds,
+      });
+      // Briefly: an opaque token's revocation is only learned by asking again.
+      cacheUntilMs = Math.min(auth.expiresAt * 1000, now() + (introspection.cacheSeconds ?? 30) * 1000);
+    } else {
+      throw new OAuthError('invalid_token', 'The access token is invalid.');
+    }
+    cache.set(token, auth, cacheUntilMs);
+    return auth;
+  }
+
+  function isRevoked(auth: AuthInfo): boolean {
+    const ids = { jti: auth.tokenId ?? '', ...(auth.grantId ? { gid: auth.grantId } : {}) };
+    return (options.revocations?.isRevoked(ids) ?? false) || (feed?.isRevoked(ids) ?? false);
+  }
+
+  async function authenticateWith(
+    request: Request,
+    hintScopes: () => readonly string[],
+  ): Promise<AuthInfo | Response> {
+    if (!isOriginAllowed(request, allowedOrigins)) return forbiddenOriginResponse();
+    try {
+      const token = extractBearerToken(request);
+      if (token === undefined) {
+        const needed = hintScopes();
+        return challengeResponse({
+          resourceMetadataUrl,
+          scopes: needed.length ? needed : defaultChallengeScopes,
+        });
+      }
+      if (feed) await feed.ready();
+      const auth = await verify(token);
+      if (isRevoked(auth)) throw new OAuthError('invalid_token', 'The access token has been revoked.');
+      return auth;
+    } catch (err) {
+      if (err instanceof OAuthError && (err.code === 'invalid_token' || err.code === 'invalid_request')) {
+        return challengeResponse({ resourceMetadataUrl, error: err, scopes: defaultChallengeScopes });
+      }
+      onError(err);
+      return errorResponse(err instanceof OAuthError ? err : new OAuthError('server_error'));
+    }
+  }
+
+  const guard: Guard = {
+    resource,
+    resourceMetadataUrl,
+    protectedResourceMetadata: () => structuredClone(metadata),
+    serveMetadata(request) {
+      const { pathname } = new URL(request.url);
+      return metadataPaths.has(pathname) ? protectedResourceMetadataResponse(request, metadata) : undefined;
+    },
+    authenticate: (request) => authenticateWith(request, () => []),
+
+    async check(request) {
+      let bodyText: string;
+      try {
+        bodyText = await readBodyText(request, maxBodyBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) return payloadTooLargeResponse();
+        throw err;
+      }
+      // Without a token, name the scopes the attempted operation needs, when the body says.
+      const hint = () => {
+        if (!manifest) return [];
+        try {
+          return challengeScopes(requestRequirements(readMcpOperations(request.headers, bodyText), manifest));
+        } catch {
+          return [];
+        }
+      };
+      const auth = await authenticateWith(request, hint);
+      if (auth instanceof Response) return auth;
+      let operations: McpOperation[] = [];
+      let parsedBody: unknown;
+      if (manifest) {
+        try {
+          operations = readMcpOperations(request.headers, bodyText);
+        } catch (err) {
+          if (err instanceof McpRequestError) return err.toResponse();
+          throw err;
+        }
+        const requirements = requestRequirements(operations, manifest);
+        if (!requirements.every((r) => isSatisfied(auth.scopes, r))) {
+          const error = new OAuthError(
+            'insufficient_scope',
+            'The access token lacks a scope this request needs.',
+          );
+          return challengeResponse({ resourceMetadataUrl, error, scopes: challengeScopes(requirements) });
+        }
+      }
+      if (bodyText.trim() !== '') {
+        try {
+          parsedBody = JSON.parse(bodyText);
+        } catch {
+          parsedBody = undefined;
+        }
+      }
+      return { auth, operations, parsedBody };
+    },
+
+    wrap(handler) {
+      return async (request) => {
+        const served = guard.serveMetadata(request);
+        if (served) return served;
+        try {
+          const result = await guard.check(request);
+          if (result instanceof Response) return result;
+          return await handler(request, result.auth);
+        } catch (err) {
+          onError(err);
+          return errorResponse(new OAuthError('server_error'));
+        }
+      };
+    },
+
+    ready: async () => {
+      await feed?.ready();
+    },
+    close: () => feed?.close(),
+  };
+  return guard;
+}
