@@ -22,6 +22,13 @@ export interface AuthorizationServerConfig {
   accessTokenTtl?: number;
   /** Refresh token absolute lifetime. Default 30 days. */
   refreshTokenTtl?: number;
+  /** A refresh token unused for this long stops working (idle limit). Default 14 days. */
+  refreshTokenIdleTtl?: number;
+  /**
+   * A retry of an already-rotated refresh token within this window (a lost response, parallel
+   * refreshes) gets the same successor instead of an error. Default 30.
+   */
+  refreshRetryWindow?: number;
   /** Authorization code lifetime. Default 60. */
   codeTtl?: number;
   /** Login session lifetime. Default 12 hours. */
@@ -86,6 +93,8 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     defaultScopes: config.defaultScopes ?? scopes.map((s) => s.name),
     accessTokenTtl,
     refreshTokenTtl: config.refreshTokenTtl ?? 30 * 86400,
+    refreshTokenIdleTtl: config.refreshTokenIdleTtl ?? 14 * 86400,
+    refreshRetryWindow: config.refreshRetryWindow ?? 30,
     codeTtl: config.codeTtl ?? 60,
     sessionTtl: config.sessionTtl ?? 12 * 3600,
     registration: {

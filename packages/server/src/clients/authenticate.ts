@@ -1,6 +1,19 @@
 import { constantTimeEqual, formatBasicChallenge, OAuthError } from '@gatehouse/core';
+import { decodeJwt } from 'jose';
 import type { Context } from '../context.ts';
 import type { ClientRecord } from '../store/types.ts';
+import { JWT_BEARER_ASSERTION, verifyClientAssertion } from './client-assertion.ts';
+
+/** RFC 7523 §3: with private_key_jwt the client may omit client_id; it is the assertion's `sub`. */
+function assertionSubject(assertion: string | undefined): string | undefined {
+  if (!assertion) return undefined;
+  try {
+    const sub = decodeJwt(assertion).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64. */
 function parseBasic(header: string): { id: string; secret: string } | undefined {
@@ -20,7 +33,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
 /**
  * Authenticates the client at the token, revocation and introspection endpoints
  * (RFC 6749 §2.3, §3.2.1): `client_secret_basic`, `client_secret_post`, or `none` for public
- * clients, which only identify themselves. A client must use the method it registered.
+ * clients, which only identify themselves, and `private_key_jwt` (RFC 7523).
  * Failures are `invalid_client`, with a `Basic` challenge when the Authorization header was used.
  */
 export async function authenticateClient(
@@ -43,7 +56,7 @@ export async function authenticateClient(
       basic ? { headers: { 'www-authenticate': formatBasicChallenge(ctx.config.issuer) } } : {},
     );
 
-  const clientId = basic?.id ?? form.get('client_id');
+  const clientId = basic?.id ?? form.get('client_id') ?? assertionSubject(form.get('client_assertion'));
   if (!clientId) throw fail('Client authentication is required.');
   if (basic && form.has('client_id') && form.get('client_id') !== basic.id) {
     throw new OAuthError('invalid_request', 'client_id does not match the authenticated client.');
@@ -57,6 +70,18 @@ export async function authenticateClient(
     throw err;
   }
 
+  const assertion = form.get('client_assertion');
+  if (assertion !== undefined || form.has('client_assertion_type')) {
+    if (postedSecret !== undefined)
+      throw new OAuthError('invalid_request', 'Use only one client authentication method per request.');
+    if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION || !assertion) {
+      throw new OAuthError('invalid_client', `client_assertion_type must be ${JWT_BEARER_ASSERTION}.`);
+    }
+    await verifyClientAssertion(ctx, client, assertion);
+    return client;
+  }
+  if (client.token_endpoint_auth_method === 'private_key_jwt')
+    throw fail('This client authenticates with private_key_jwt.');
   const secret = basic?.secret ?? postedSecret;
   if (client.token_endpoint_auth_method === 'none') {
     // A public client proves nothing; it must not pretend to (RFC 6749 §2.3).

@@ -2,6 +2,8 @@ import { errorResponse, jsonResponse, OAuthError } from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
 import { authorizationCodeGrant } from '../grants/authorization-code.ts';
+import { clientCredentialsGrant } from '../grants/client-credentials.ts';
+import { refreshTokenGrant } from '../grants/refresh-token.ts';
 import { readForm } from '../http/form.ts';
 
 /**
@@ -29,4 +31,6 @@ export async function tokenEndpoint(ctx: Context, request: Request): Promise<Res
 
 const grants: Record<string, typeof authorizationCodeGrant> = {
   authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
 };

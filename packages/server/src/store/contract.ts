@@ -166,6 +166,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.getRefreshToken('rt-2'), undefined);
     });
 
+    test('refresh rotation is a compare-and-swap: 50 concurrent rotations of one token leave one successor', async () => {
+      const base = {
+        grant_id: 'g-rot',
+        client_id: 'c1',
+        scope: 'tools:list',
+        created_at: 1,
+        expires_at: 99999,
+      };
+      await store.saveRefreshToken({ ...base, token_hash: 'rot-0' });
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.rotateRefreshToken('rot-0', { ...base, token_hash: `rot-1-${i}` }, `response-${i}`, 10),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'rotated').length, 1);
+      const old = await store.getRefreshToken('rot-0');
+      assert.ok(old?.successor_hash);
+      for (const r of results) {
+        if (r.status === 'already_rotated') assert.equal(r.token.successor_hash, old.successor_hash);
+      }
+      const live = [];
+      for (let i = 0; i < 50; i++) if (await store.getRefreshToken(`rot-1-${i}`)) live.push(i);
+      assert.equal(live.length, 1, 'exactly one successor exists');
+      assert.equal(old.successor_response, `response-${live[0]}`, "the stored response is the winner's");
+      assert.deepEqual(await store.rotateRefreshToken('missing', { ...base, token_hash: 'x' }, 'r', 10), {
+        status: 'not_found',
+      });
+    });
+
     test('signing keys keep their encrypted private part and lifecycle times', async () => {
       await store.saveSigningKey({
         kid: 'k1',

@@ -329,6 +329,10 @@ export class SqliteStore implements Store {
   }
 
   async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.#insertRefreshToken(token);
+  }
+
+  #insertRefreshToken(token: RefreshTokenRecord): void {
     this.#sql(
       `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
@@ -340,6 +344,30 @@ export class SqliteStore implements Store {
       | Row
       | undefined;
     return row && toRefreshToken(row);
+  }
+
+  async rotateRefreshToken(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    successorResponse: string,
+    now: number,
+  ): ReturnType<Store['rotateRefreshToken']> {
+    return this.#transaction(() => {
+      const won = this.#sql(
+        `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_response = ?
+         WHERE token_hash = ? AND rotated_at IS NULL`,
+      ).run(now, successor.token_hash, successorResponse, tokenHash);
+      if (won.changes === 1) {
+        this.#insertRefreshToken(successor);
+        return { status: 'rotated' } as const;
+      }
+      const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
+        | Row
+        | undefined;
+      return row
+        ? ({ status: 'already_rotated', token: toRefreshToken(row) } as const)
+        : ({ status: 'not_found' } as const);
+    });
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {

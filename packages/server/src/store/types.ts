@@ -189,6 +189,19 @@ export interface Store {
 
   saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /**
+   * Compare-and-swap rotation: marks `tokenHash` rotated and stores its successor, atomically,
+   * only if it has not been rotated yet. Under any interleaving exactly one caller per token
+   * gets `rotated`; the others get `already_rotated` with the record as the winner left it.
+   */
+  rotateRefreshToken(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    successorResponse: string,
+    now: number,
+  ): Promise<
+    { status: 'rotated' } | { status: 'already_rotated'; token: RefreshTokenRecord } | { status: 'not_found' }
+  >;
 
   /** Records the revocation of one access token. */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
