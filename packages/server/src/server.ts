@@ -3,9 +3,11 @@ import { createCimdFetcher, isClientIdMetadataUrl } from './clients/cimd/index.t
 import { ClientRegistry } from './clients/registry.ts';
 import { type AuthorizationServerConfig, resolveConfig } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { introspectEndpoint } from './endpoints/introspect.ts';
 import { jwksEndpoint, metadataEndpoint } from './endpoints/metadata.ts';
 import { registerEndpoint } from './endpoints/register.ts';
 import { revocationFeedEndpoint } from './endpoints/revocation-feed.ts';
+import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import type { RequestContext } from './http/node.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
@@ -85,6 +87,10 @@ export async function createAuthorizationServer(
         break;
       case '/oauth/token':
         return tokenEndpoint(ctx, request);
+      case '/oauth/revoke':
+        return revokeEndpoint(ctx, request);
+      case '/oauth/introspect':
+        return introspectEndpoint(ctx, request);
       case '/oauth/register':
         return registerEndpoint(ctx, request, remoteAddress);
       case '/oauth/revocations':
