@@ -1,0 +1,46 @@
+import type { RevocationSource } from '@gatehouse/core';
+import { createGuard, type Guard } from '@gatehouse/resource';
+import { createDemoMcpServer, type DemoMcpServer } from './server.ts';
+
+export interface ProtectDemoOptions {
+  dataDir: string;
+  /** The MCP endpoint's URL, e.g. `http://127.0.0.1:8080/mcp`. */
+  resource: string;
+  /** Issuer(s) trusted to mint tokens for it. */
+  authorizationServers: string[];
+  /** The AS's in-process revocations, when it runs in the same process. */
+  revocations?: RevocationSource;
+  /** Follow the AS's revocation feed (another process). */
+  revocationFeed?: boolean | { url: string };
+  allowedOrigins?: string[];
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/**
+ * The demo MCP server behind the guard: what an MCP server author writes, in three lines.
+ *
+ * @example
+ * const { fetch } = protectDemo({ dataDir, resource: `${issuer}/mcp`, authorizationServers: [issuer] });
+ */
+export function protectDemo(options: ProtectDemoOptions): {
+  fetch: (request: Request) => Promise<Response>;
+  guard: Guard;
+  demo: DemoMcpServer;
+  close(): Promise<void>;
+} {
+  const { dataDir, ...guardOptions } = options;
+  // 1. the MCP server, 2. a guard that knows what each tool needs, 3. the guard in front.
+  const demo = createDemoMcpServer({ dataDir });
+  const guard = createGuard({ ...guardOptions, manifest: demo.manifest });
+  const fetch = guard.wrap((request, auth) => demo.fetch(request, { authInfo: auth }));
+  return {
+    fetch,
+    guard,
+    demo,
+    async close() {
+      guard.close();
+      await demo.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { hasScope } from '@gatehouse/core';
+import { type AuthInfo, promptScope, toolScope } from '@gatehouse/resource';
+import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { DemoDatabase } from './database.ts';
+import { registerDatabaseTools } from './database-tools.ts';
+import { registerFilesystemTools } from './filesystem-tools.ts';
+import { demoManifest } from './manifest.ts';
+import { registerPrompts } from './prompts.ts';
+import { registerTableResources, tableUri } from './resources.ts';
+
+export interface DemoMcpServer {
+  /** The MCP endpoint (streamable HTTP, stateless): 2026-07-28 and the 2025 revisions. */
+  fetch(request: Request, options?: { authInfo?: AuthInfo | undefined }): Promise<Response>;
+  /** What each tool, resource and prompt needs; give it to `createGuard`. */
+  manifest: typeof demoManifest;
+  /** The folder the filesystem tools are confined to. */
+  sandboxDir: string;
+  database: DemoDatabase;
+  close(): Promise<void>;
+}
+
+/**
+ * The demo MCP server: filesystem tools in `<dataDir>/sandbox`, database tools and table resources
+ * on `<dataDir>/demo.sqlite`, two prompts. Built on the official v2 SDK's per-request handler.
+ * `tools/list` shows only the tools the caller's token may run.
+ *
+ * @example
+ * const demo = createDemoMcpServer({ dataDir: '.gatehouse/demo' });
+ * const response = await demo.fetch(request, { authInfo });
+ */
+export function createDemoMcpServer(options: { dataDir: string }): DemoMcpServer {
+  const sandboxDir = path.resolve(options.dataDir, 'sandbox');
+  mkdirSync(sandboxDir, { recursive: true });
+  const readme = path.join(sandboxDir, 'README.md');
+  if (!existsSync(readme)) {
+    writeFileSync(
+      readme,
+      '# Sandbox\n\nThe demo filesystem tools can read and write only inside this folder.\n',
+    );
+  }
+  const database = new DemoDatabase(path.resolve(options.dataDir, 'demo.sqlite'));
+
+  const handler = createMcpHandler(({ authInfo }) => {
+    const scopes = authInfo?.scopes;
+    const mayCall = (tool: string) => !scopes || hasScope(scopes, toolScope(demoManifest, tool));
+    const mayGet = (prompt: string) => !scopes || hasScope(scopes, promptScope(demoManifest, prompt));
+    const server = new McpServer(
+      { name: 'gatehouse-demo', version: '0.1.0' },
+      { capabilities: { resources: { subscribe: true }, logging: {} } },
+    );
+    registerFilesystemTools(server, sandboxDir, mayCall);
+    registerDatabaseTools(server, database, mayCall, (tables) => {
+      for (const table of tables) handler.notify.resourceUpdated(tableUri(table));
+    });
+    registerTableResources(server, database);
+    registerPrompts(server, database, mayGet);
+    // 2025-era clients subscribe per resource; stateless serving has no stream to notify on, so
+    // the subscription is acknowledged and updates reach 2026-07-28 `subscriptions/listen` streams.
+    server.server.setRequestHandler('resources/subscribe', async () => ({}));
+    server.server.setRequestHandler('resources/unsubscribe', async () => ({}));
+    return server;
+  });
+
+  return {
+    fetch: (request, opts) =>
+      handler.fetch(request, opts?.authInfo ? { authInfo: opts.authInfo } : undefined),
+    manifest: demoManifest,
+    sandboxDir,
+    database,
+    async close() {
+      await handler.close();
+      database.close();
+    },
+  };
+}
