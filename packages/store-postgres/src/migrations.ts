@@ -1,0 +1,132 @@
+/**
+ * Versioned schema for the PostgreSQL store: the SQLite store's migrations
+ * (packages/server/src/store/sqlite-migrations.ts) expressed for PostgreSQL, version for version.
+ * Append new versions; never edit a released one. The table `gatehouse_migrations` records how far
+ * a schema has come.
+ *
+ * Times are unix seconds in BIGINT; structured values (client metadata, JWKs, audit detail) are
+ * JSONB; ids are TEXT.
+ */
+export const postgresMigrations: readonly string[] = [
+  // 1: the authorization server's foundation
+  `
+  CREATE TABLE clients (
+    client_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    metadata JSONB NOT NULL,
+    secret_hash TEXT,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX clients_kind ON clients (kind);
+
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    disabled BOOLEAN NOT NULL DEFAULT false,
+    created_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE authorization_codes (
+    code_hash TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    grant_id TEXT,
+    consumed_at BIGINT
+  );
+
+  CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+  );
+  CREATE INDEX grants_subject ON grants (subject);
+  CREATE INDEX grants_client ON grants (client_id);
+
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    grant_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    rotated_at BIGINT,
+    successor_hash TEXT,
+    successor_response TEXT
+  );
+  CREATE INDEX refresh_tokens_grant ON refresh_tokens (grant_id);
+
+  CREATE TABLE revocations (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    grant_id TEXT,
+    jti TEXT,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX revocations_grant ON revocations (grant_id);
+  CREATE INDEX revocations_jti ON revocations (jti);
+
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    public_jwk JSONB NOT NULL,
+    private_jwk_encrypted TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    active_from BIGINT NOT NULL,
+    retired_at BIGINT,
+    expires_at BIGINT
+  );
+
+  CREATE TABLE consents (
+    user_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id, resource)
+  );
+
+  CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions (user_id);
+
+  CREATE TABLE interactions (
+    id TEXT PRIMARY KEY,
+    request TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+
+  CREATE TABLE rate_limits (
+    key TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+  );
+
+  CREATE TABLE audit_events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    actor TEXT,
+    client_id TEXT,
+    user_id TEXT,
+    grant_id TEXT,
+    detail JSONB
+  );
+  `,
+];

@@ -1,0 +1,142 @@
+import type {
+  AuditEvent,
+  AuthorizationCodeRecord,
+  ClientKind,
+  ClientRecord,
+  ConsentRecord,
+  GrantRecord,
+  InteractionRecord,
+  RefreshTokenRecord,
+  RevocationRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from '@gatehouse/server';
+
+/** A row as `pg` returns it: BIGINT arrives as a string, JSONB already parsed. */
+export type Row = Record<string, unknown>;
+
+const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
+const optNumber = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+
+export function toClient(row: Row): ClientRecord {
+  return {
+    ...(row.metadata as Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>),
+    client_id: row.client_id as string,
+    kind: row.kind as ClientKind,
+    client_name: row.client_name as string,
+    secret_hash: opt(row.secret_hash),
+    created_at: Number(row.created_at),
+  };
+}
+
+export function toUser(row: Row): UserRecord {
+  return {
+    id: row.id as string,
+    username: row.username as string,
+    password_hash: row.password_hash as string,
+    disabled: row.disabled === true,
+    created_at: Number(row.created_at),
+  };
+}
+
+export function toCode(row: Row): AuthorizationCodeRecord {
+  return {
+    code_hash: row.code_hash as string,
+    client_id: row.client_id as string,
+    user_id: row.user_id as string,
+    redirect_uri: row.redirect_uri as string,
+    code_challenge: row.code_challenge as string,
+    resource: row.resource as string,
+    scope: row.scope as string,
+    expires_at: Number(row.expires_at),
+    grant_id: opt(row.grant_id),
+    consumed_at: optNumber(row.consumed_at),
+  };
+}
+
+export function toGrant(row: Row): GrantRecord {
+  return {
+    id: row.id as string,
+    client_id: row.client_id as string,
+    subject: row.subject as string,
+    resource: row.resource as string,
+    scope: row.scope as string,
+    created_at: Number(row.created_at),
+    last_used_at: Number(row.last_used_at),
+    expires_at: Number(row.expires_at),
+    revoked_at: optNumber(row.revoked_at),
+  };
+}
+
+export function toRefreshToken(row: Row): RefreshTokenRecord {
+  return {
+    token_hash: row.token_hash as string,
+    grant_id: row.grant_id as string,
+    client_id: row.client_id as string,
+    scope: row.scope as string,
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+    rotated_at: optNumber(row.rotated_at),
+    successor_hash: opt(row.successor_hash),
+    successor_response: opt(row.successor_response),
+  };
+}
+
+export function toRevocation(row: Row): RevocationRecord {
+  return {
+    seq: Number(row.seq),
+    grant_id: opt(row.grant_id),
+    jti: opt(row.jti),
+    expires_at: Number(row.expires_at),
+  };
+}
+
+export function toKey(row: Row): SigningKeyRecord {
+  return {
+    kid: row.kid as string,
+    alg: row.alg as string,
+    public_jwk: row.public_jwk as Record<string, unknown>,
+    private_jwk_encrypted: row.private_jwk_encrypted as string,
+    created_at: Number(row.created_at),
+    active_from: Number(row.active_from),
+    retired_at: optNumber(row.retired_at),
+    expires_at: optNumber(row.expires_at),
+  };
+}
+
+export function toConsent(row: Row): ConsentRecord {
+  return {
+    user_id: row.user_id as string,
+    client_id: row.client_id as string,
+    resource: row.resource as string,
+    scope: row.scope as string,
+    granted_at: Number(row.granted_at),
+  };
+}
+
+export function toSession(row: Row): SessionRecord {
+  return {
+    id_hash: row.id_hash as string,
+    user_id: row.user_id as string,
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+  };
+}
+
+export function toInteraction(row: Row): InteractionRecord {
+  return { id: row.id as string, request: row.request as string, expires_at: Number(row.expires_at) };
+}
+
+export function toAudit(row: Row): AuditEvent {
+  return {
+    id: Number(row.id),
+    at: Number(row.at),
+    type: row.type as string,
+    actor: opt(row.actor),
+    client_id: opt(row.client_id),
+    user_id: opt(row.user_id),
+    grant_id: opt(row.grant_id),
+    detail: opt(row.detail),
+  };
+}

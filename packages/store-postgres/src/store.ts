@@ -1,0 +1,493 @@
+import type {
+  AuditEvent,
+  AuthorizationCodeRecord,
+  ClientKind,
+  ClientRecord,
+  CodeRedemption,
+  ConsentRecord,
+  GrantFilter,
+  GrantRecord,
+  InteractionRecord,
+  NewGrantTimes,
+  RefreshTokenRecord,
+  RevocationRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from '@gatehouse/server';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { migrate } from './migrate.ts';
+import { listenForRevocations, notifyRevocation, type RevocationSubscriptionOptions } from './notify.ts';
+import { type PostgresStoreOptions, resolvePoolConfig } from './options.ts';
+import {
+  type Row,
+  toAudit,
+  toClient,
+  toCode,
+  toConsent,
+  toGrant,
+  toInteraction,
+  toKey,
+  toRefreshToken,
+  toRevocation,
+  toSession,
+  toUser,
+} from './rows.ts';
+
+/** Anything that runs a query: the pool, or one client inside a transaction. */
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/**
+ * The store for several authorization server instances sharing one PostgreSQL database. Passes
+ * the same contract suite as the SQLite store. Open it with {@link openPostgresStore}, which
+ * migrates the schema first.
+ */
+export class PostgresStore implements Store {
+  readonly #pool: Pool;
+  readonly #poolConfig: PoolConfig;
+  readonly #subscriptions = new Set<() => Promise<void>>();
+  #closed = false;
+
+  /** Use {@link openPostgresStore}; this constructor neither connects nor migrates. */
+  constructor(poolConfig: PoolConfig) {
+    this.#poolConfig = poolConfig;
+    this.#pool = new Pool(poolConfig);
+    // An idle connection that dies (server restart, network) must not crash the process; the
+    // pool replaces it on the next query, and that query reports any lasting failure.
+    this.#pool.on('error', () => {});
+  }
+
+  async #rows(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row[]> {
+    return (await db.query(sql, params)).rows as Row[];
+  }
+
+  async #count(sql: string, params: unknown[], db: Queryable = this.#pool): Promise<number> {
+    return (await db.query(sql, params)).rowCount ?? 0;
+  }
+
+  async #transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Runs the migrations; {@link openPostgresStore} calls it. */
+  async migrate(schema: string | undefined): Promise<number> {
+    return migrate(this.#pool, schema);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((stop) => stop()));
+    await this.#pool.end();
+  }
+
+  /**
+   * Calls `onChange` soon after any instance sharing this database and schema records a
+   * revocation (LISTEN/NOTIFY on a dedicated connection), so an authorization server can sync at
+   * once instead of waiting for its next poll. After a lost connection it reconnects and calls
+   * `onChange` once, since notifications sent meanwhile are lost. Resolves once listening; the
+   * returned function stops listening.
+   *
+   * @example
+   * const stop = await store.subscribeRevocations(() => void revocations.sync());
+   * @see https://www.postgresql.org/docs/current/sql-notify.html
+   */
+  async subscribeRevocations(
+    onChange: () => void,
+    options: RevocationSubscriptionOptions = {},
+  ): Promise<() => Promise<void>> {
+    if (this.#closed) throw new Error('the PostgreSQL store is closed');
+    const stop = await listenForRevocations(this.#poolConfig, onChange, options);
+    const unsubscribe = async () => {
+      this.#subscriptions.delete(unsubscribe);
+      await stop();
+    };
+    this.#subscriptions.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  async #writeClient(client: ClientRecord, upsert: boolean): Promise<void> {
+    const { client_id, kind, client_name, secret_hash, created_at, ...metadata } = client;
+    await this.#pool.query(
+      `INSERT INTO clients (client_id, kind, client_name, metadata, secret_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ${
+         upsert
+           ? `ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, client_name = excluded.client_name,
+              metadata = excluded.metadata, secret_hash = excluded.secret_hash, created_at = excluded.created_at`
+           : ''
+       }`,
+      [client_id, kind, client_name, JSON.stringify(metadata), secret_hash ?? null, created_at],
+    );
+  }
+
+  async createClient(client: ClientRecord): Promise<void> {
+    await this.#writeClient(client, false);
+  }
+
+  async upsertClient(client: ClientRecord): Promise<void> {
+    await this.#writeClient(client, true);
+  }
+
+  async getClient(clientId: string): Promise<ClientRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+    return row && toClient(row);
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return (await this.#rows('SELECT * FROM clients ORDER BY created_at, client_id')).map(toClient);
+  }
+
+  async countClients(kind: ClientKind): Promise<number> {
+    const [row] = await this.#rows('SELECT count(*) AS n FROM clients WHERE kind = $1', [kind]);
+    return Number(row?.n ?? 0);
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM clients WHERE client_id = $1', [clientId])) > 0;
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO users (id, username, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [user.id, user.username, user.password_hash, user.disabled, user.created_at],
+    );
+  }
+
+  async getUser(id: string): Promise<UserRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM users WHERE id = $1', [id]);
+    return row && toUser(row);
+  }
+
+  async getUserByName(username: string): Promise<UserRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM users WHERE username = $1', [username]);
+    return row && toUser(row);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (await this.#rows('SELECT * FROM users ORDER BY username')).map(toUser);
+  }
+
+  async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
+    return (await this.#count('UPDATE users SET disabled = $1 WHERE id = $2', [disabled, id])) > 0;
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM users WHERE id = $1', [id])) > 0;
+  }
+
+  async saveCode(code: AuthorizationCodeRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO authorization_codes
+       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        code.code_hash,
+        code.client_id,
+        code.user_id,
+        code.redirect_uri,
+        code.code_challenge,
+        code.resource,
+        code.scope,
+        code.expires_at,
+      ],
+    );
+  }
+
+  async redeemCode(codeHash: string, grant: NewGrantTimes, now: number): Promise<CodeRedemption> {
+    // One statement, so one implicit transaction: the conditional UPDATE takes the row lock, a
+    // concurrent redeemer (on any instance) waits for it, then re-checks `consumed_at IS NULL`
+    // against the committed row and matches nothing. The grant is inserted only by the winner.
+    const [won] = await this.#rows(
+      `WITH won AS (
+         UPDATE authorization_codes SET consumed_at = $1, grant_id = $2
+         WHERE code_hash = $3 AND consumed_at IS NULL
+         RETURNING *
+       ), produced AS (
+         INSERT INTO grants (id, client_id, subject, resource, scope, created_at, last_used_at, expires_at)
+         SELECT $2, client_id, user_id, resource, scope, $4::bigint, $5::bigint, $6::bigint FROM won
+       )
+       SELECT * FROM won`,
+      [now, grant.id, codeHash, grant.created_at, grant.last_used_at, grant.expires_at],
+    );
+    if (won) return { status: 'redeemed', code: toCode(won) };
+    const [row] = await this.#rows('SELECT * FROM authorization_codes WHERE code_hash = $1', [codeHash]);
+    return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+  }
+
+  async createGrant(grant: GrantRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO grants (id, client_id, subject, resource, scope, created_at, last_used_at, expires_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        grant.id,
+        grant.client_id,
+        grant.subject,
+        grant.resource,
+        grant.scope,
+        grant.created_at,
+        grant.last_used_at,
+        grant.expires_at,
+        grant.revoked_at ?? null,
+      ],
+    );
+  }
+
+  async getGrant(id: string): Promise<GrantRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM grants WHERE id = $1', [id]);
+    return row && toGrant(row);
+  }
+
+  async listGrants(filter: GrantFilter): Promise<GrantRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.subject !== undefined) {
+      params.push(filter.subject);
+      where.push(`subject = $${params.length}`);
+    }
+    if (filter.client_id !== undefined) {
+      params.push(filter.client_id);
+      where.push(`client_id = $${params.length}`);
+    }
+    if (!filter.include_revoked) where.push('revoked_at IS NULL');
+    const sql = `SELECT * FROM grants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    return (await this.#rows(sql, params)).map(toGrant);
+  }
+
+  async touchGrant(id: string, now: number): Promise<void> {
+    await this.#pool.query('UPDATE grants SET last_used_at = $1 WHERE id = $2', [now, id]);
+  }
+
+  async revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean> {
+    return this.#transaction(async (tx) => {
+      const changed = await this.#count(
+        'UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL',
+        [now, id],
+        tx,
+      );
+      if (changed === 0) return false;
+      await this.#insertRevocation(tx, { grant_id: id, expires_at: revocationExpiresAt });
+      return true;
+    });
+  }
+
+  /**
+   * Appends a revocation entry and notifies listeners, inside the caller's transaction.
+   *
+   * Readers resume the feed from the last `seq` they saw, so entries must become visible in `seq`
+   * order. Identity values are handed out at insert time but become visible at commit, so two
+   * concurrent writers could commit 7 before 6 and a reader that saw 7 would never see 6. The
+   * table lock (EXCLUSIVE still lets readers through) serializes writers until commit; revocations
+   * are rare, so the wait costs nothing that matters. NOTIFY is delivered at commit, after the row
+   * is visible, and never if the transaction rolls back.
+   */
+  async #insertRevocation(tx: PoolClient, entry: Omit<RevocationRecord, 'seq'>): Promise<void> {
+    await tx.query('LOCK TABLE revocations IN EXCLUSIVE MODE');
+    await tx.query('INSERT INTO revocations (grant_id, jti, expires_at) VALUES ($1, $2, $3)', [
+      entry.grant_id ?? null,
+      entry.jti ?? null,
+      entry.expires_at,
+    ]);
+    await notifyRevocation(tx);
+  }
+
+  async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [token.token_hash, token.grant_id, token.client_id, token.scope, token.created_at, token.expires_at],
+    );
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+    return row && toRefreshToken(row);
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    await this.#transaction((tx) => this.#insertRevocation(tx, { jti, expires_at: expiresAt }));
+  }
+
+  async listRevocations(after: number, now: number): Promise<RevocationRecord[]> {
+    const rows = await this.#rows('SELECT * FROM revocations WHERE seq > $1 AND expires_at > $2 ORDER BY seq', [
+      after,
+      now,
+    ]);
+    return rows.map(toRevocation);
+  }
+
+  async isRevoked(jti: string, grantId: string | undefined): Promise<boolean> {
+    const rows = await this.#rows('SELECT 1 FROM revocations WHERE jti = $1 OR grant_id = $2 LIMIT 1', [
+      jti,
+      grantId ?? null,
+    ]);
+    return rows.length > 0;
+  }
+
+  async saveSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at, active_from, retired_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        key.kid,
+        key.alg,
+        JSON.stringify(key.public_jwk),
+        key.private_jwk_encrypted,
+        key.created_at,
+        key.active_from,
+        key.retired_at ?? null,
+        key.expires_at ?? null,
+      ],
+    );
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (await this.#rows('SELECT * FROM signing_keys ORDER BY active_from, kid')).map(toKey);
+  }
+
+  async updateSigningKey(
+    kid: string,
+    changes: Pick<SigningKeyRecord, 'retired_at' | 'expires_at'>,
+  ): Promise<void> {
+    await this.#pool.query('UPDATE signing_keys SET retired_at = $1, expires_at = $2 WHERE kid = $3', [
+      changes.retired_at ?? null,
+      changes.expires_at ?? null,
+      kid,
+    ]);
+  }
+
+  async getConsent(userId: string, clientId: string, resource: string): Promise<ConsentRecord | undefined> {
+    const [row] = await this.#rows(
+      'SELECT * FROM consents WHERE user_id = $1 AND client_id = $2 AND resource = $3',
+      [userId, clientId, resource],
+    );
+    return row && toConsent(row);
+  }
+
+  async saveConsent(consent: ConsentRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO consents (user_id, client_id, resource, scope, granted_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (user_id, client_id, resource) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at`,
+      [consent.user_id, consent.client_id, consent.resource, consent.scope, consent.granted_at],
+    );
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+      [session.id_hash, session.user_id, session.created_at, session.expires_at],
+    );
+  }
+
+  async getSession(idHash: string, now: number): Promise<SessionRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2', [
+      idHash,
+      now,
+    ]);
+    return row && toSession(row);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.#pool.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+  }
+
+  async deleteUserSessions(userId: string): Promise<void> {
+    await this.#pool.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+  }
+
+  async saveInteraction(interaction: InteractionRecord): Promise<void> {
+    await this.#pool.query('INSERT INTO interactions (id, request, expires_at) VALUES ($1, $2, $3)', [
+      interaction.id,
+      interaction.request,
+      interaction.expires_at,
+    ]);
+  }
+
+  async getInteraction(id: string, now: number): Promise<InteractionRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM interactions WHERE id = $1 AND expires_at > $2', [id, now]);
+    return row && toInteraction(row);
+  }
+
+  async deleteInteraction(id: string): Promise<void> {
+    await this.#pool.query('DELETE FROM interactions WHERE id = $1', [id]);
+  }
+
+  async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
+    const windowStart = now - (now % windowSeconds);
+    const [row] = await this.#rows(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
+       ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+       RETURNING count`,
+      [key, windowStart],
+    );
+    return Number(row?.count);
+  }
+
+  async appendAudit(event: AuditEvent): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [
+        event.at,
+        event.type,
+        event.actor ?? null,
+        event.client_id ?? null,
+        event.user_id ?? null,
+        event.grant_id ?? null,
+        event.detail ? JSON.stringify(event.detail) : null,
+      ],
+    );
+  }
+
+  async listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]> {
+    const rows = await this.#rows('SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2', [
+      options.after ?? 0,
+      options.limit ?? 100,
+    ]);
+    return rows.map(toAudit);
+  }
+
+  async prune(now: number): Promise<void> {
+    await this.#transaction(async (tx) => {
+      await tx.query('DELETE FROM authorization_codes WHERE expires_at <= $1', [now - 3600]);
+      await tx.query('DELETE FROM sessions WHERE expires_at <= $1', [now]);
+      await tx.query('DELETE FROM interactions WHERE expires_at <= $1', [now]);
+      await tx.query('DELETE FROM revocations WHERE expires_at <= $1', [now]);
+      await tx.query('DELETE FROM rate_limits WHERE window_start <= $1', [now - 86400]);
+      await tx.query('DELETE FROM refresh_tokens WHERE expires_at <= $1', [now]);
+    });
+  }
+}
+
+/**
+ * Connects to PostgreSQL, brings the schema up to date (safely, even when several instances start
+ * together) and returns the store.
+ *
+ * @example
+ * const store = await openPostgresStore({ connectionString: 'postgres://gatehouse@db:5432/gatehouse?schema=auth' });
+ * const as = await createAuthorizationServer({ issuer, store, masterSecret });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const { pool, schema } = resolvePoolConfig(options);
+  const store = new PostgresStore(pool);
+  try {
+    await store.migrate(schema);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
