@@ -10,6 +10,7 @@ import { revocationFeedEndpoint } from './endpoints/revocation-feed.ts';
 import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import type { RequestContext } from './http/node.ts';
+import { accountRoute, isAccountPath } from './interaction/account.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
 import { authorizeEndpoint, showInteraction, submitConsent, submitLogin } from './interaction/routes.ts';
 import { createSecrets } from './secrets.ts';
@@ -42,7 +43,7 @@ export async function createAuthorizationServer(
   const config = resolveConfig(input);
   const { store } = config;
   const secrets = createSecrets(config.masterSecret);
-  const keys = new KeyRing(store, secrets);
+  const keys = new KeyRing(store, secrets, config.now);
   await keys.load(config.now());
   const revocations = new RevocationList(store, config.now);
   await revocations.sync();
@@ -99,6 +100,7 @@ export async function createAuthorizationServer(
       case STYLESHEET_PATH:
         return css();
     }
+    if (isAccountPath(pathname)) return accountRoute(ctx, request, remoteAddress);
     const interaction = /^\/interaction\/([A-Za-z0-9_-]{20,64})(\/login|\/consent)?$/.exec(pathname);
     if (interaction) {
       const [, id, action] = interaction as unknown as [string, string, string | undefined];
@@ -114,6 +116,8 @@ export async function createAuthorizationServer(
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();
   const pruneTimer = setInterval(() => void store.prune(config.now()).catch(() => {}), PRUNE_MS).unref();
+  // Picks up keys rotated by `gatehouse keys rotate`, well within their 5-minute propagation delay.
+  const keyTimer = setInterval(() => void keys.load(config.now()).catch(() => {}), 30_000).unref();
 
   return {
     async fetch(request, context) {
@@ -135,6 +139,7 @@ export async function createAuthorizationServer(
     async close() {
       clearInterval(syncTimer);
       clearInterval(pruneTimer);
+      clearInterval(keyTimer);
     },
   };
 }

@@ -25,7 +25,8 @@ export function pageHeaders(formTargets: string[] = []): Record<string, string> 
   };
 }
 
-function layout(title: string, body: SafeHtml): string {
+/** The page frame every server-rendered page shares. */
+export function layout(title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -114,4 +115,8 @@ button.secondary{background:#e7e5e4;color:#1c1917}
 .verified{color:#15803d}
 .unverified{color:#b45309}
 ul.scopes li{margin:.25rem 0}
+ul.apps{list-style:none;padding:0}
+ul.apps>li{border-top:1px solid #e7e5e4;padding:1rem 0}
+.meta{color:#57534e;font-size:.9rem;margin:.25rem 0}
+form.inline{display:inline}
 `;

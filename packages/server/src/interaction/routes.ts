@@ -11,28 +11,10 @@ import {
 } from '../endpoints/authorize.ts';
 import { readForm } from '../http/form.ts';
 import type { UserRecord } from '../store/types.ts';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../users/password.ts';
-import { consentPage, errorPage, loginPage, pageHeaders } from './pages.ts';
+import { consentPage, errorPage, loginPage } from './pages.ts';
+import { page, redirect } from './responses.ts';
 import { currentUser, startSession } from './session.ts';
-
-const LOGIN_WINDOW = 15 * 60;
-
-function page(
-  body: string,
-  status = 200,
-  extra: Record<string, string | undefined> = {},
-  formTargets: string[] = [],
-) {
-  const headers = new Headers(pageHeaders(formTargets));
-  for (const [k, v] of Object.entries(extra)) if (v) headers.append(k, v);
-  return new Response(body, { status, headers });
-}
-
-function redirect(location: string, setCookie?: string): Response {
-  const headers = new Headers({ location, 'cache-control': 'no-store' });
-  if (setCookie) headers.append('set-cookie', setCookie);
-  return new Response(null, { status: 303, headers });
-}
+import { checkCredentials } from './sign-in.ts';
 
 const expired = () =>
   page(errorPage('This sign-in has expired', 'Return to the application and start again.'), 400);
@@ -119,39 +101,21 @@ export async function submitLogin(
   if (!pending) return expired();
   const form = await readForm(request);
   ctx.csrf.verify(request, form, `login:${id}`, ctx.issuerOrigin);
-  const username = (form.get('username') ?? '').trim();
-  const password = form.get('password') ?? '';
-  const retry = (error: string, status: number) => {
+  const result = await checkCredentials(ctx, form, remoteAddress);
+  if (!result.ok) {
     const csrf = ctx.csrf.issue(request, `login:${id}`);
     return page(
-      loginPage({ action: `/interaction/${id}/login`, csrf: csrf.token, error, username }),
-      status,
-      {
-        'set-cookie': csrf.setCookie,
-      },
+      loginPage({
+        action: `/interaction/${id}/login`,
+        csrf: csrf.token,
+        error: result.error,
+        username: result.username,
+      }),
+      result.status,
+      { 'set-cookie': csrf.setCookie },
     );
-  };
-
-  const now = ctx.now();
-  const limit = ctx.config.loginAttemptsPer15Minutes;
-  const [byUser, byAddress] = await Promise.all([
-    ctx.store.hitRateLimit(`login:user:${username.toLowerCase()}`, LOGIN_WINDOW, now),
-    ctx.store.hitRateLimit(`login:ip:${remoteAddress}`, LOGIN_WINDOW, now),
-  ]);
-  if (byUser > limit || byAddress > limit * 5) {
-    await ctx.audit({ type: 'login.rate_limited', detail: { username } });
-    return retry('Too many sign-in attempts. Wait 15 minutes and try again.', 429);
   }
-
-  const user = await ctx.store.getUserByName(username);
-  // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
-  const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
-  if (!user || !ok || user.disabled) {
-    await ctx.audit({ type: 'login.failed', detail: { username } });
-    return retry('The username or password is incorrect.', 401);
-  }
-  await ctx.audit({ type: 'login', user_id: user.id });
-  return redirect(`/interaction/${id}`, await startSession(ctx, user));
+  return redirect(`/interaction/${id}`, await startSession(ctx, result.user));
 }
 
 /** `POST /interaction/:id/consent`: approve issues the code, deny returns `access_denied`. */

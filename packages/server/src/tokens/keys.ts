@@ -34,46 +34,63 @@ export async function createSigningKey(
   };
 }
 
+/** Whether a key signs new tokens at `now`: its activation has come and its retirement has not. */
+export function signsAt(key: SigningKeyRecord, now: number): boolean {
+  return key.active_from <= now && (key.retired_at === undefined || key.retired_at > now);
+}
+
 /**
  * The signing keys: the one that signs now and the set published in the JWKS. Keys live in the
- * store, so every instance signs with and publishes the same keys.
+ * store, so every instance signs with and publishes the same keys. `load()` (re)reads them; the
+ * key that signs is chosen by the clock at each use, so a rotation planned in the store takes
+ * effect at its `active_from` exactly, even between two loads.
  */
 export class KeyRing {
   readonly #store: Store;
   readonly #secrets: Secrets;
+  readonly #now: () => number;
   #records: SigningKeyRecord[] = [];
-  #active: ActiveKey | undefined;
+  /** Keys that sign now or will later, decrypted once, oldest activation first. */
+  #signers: { record: SigningKeyRecord; key: ActiveKey }[] = [];
 
-  constructor(store: Store, secrets: Secrets) {
+  constructor(store: Store, secrets: Secrets, now: () => number = () => Math.floor(Date.now() / 1000)) {
     this.#store = store;
     this.#secrets = secrets;
+    this.#now = now;
   }
 
   /** Loads keys from the store, creating the first one on a fresh store. */
   async load(now: number): Promise<void> {
     let records = await this.#store.listSigningKeys();
-    if (!records.some((k) => k.active_from <= now && k.retired_at === undefined)) {
+    if (!records.some((k) => signsAt(k, now))) {
       await this.#store.saveSigningKey(await createSigningKey(this.#secrets, now));
       records = await this.#store.listSigningKeys();
     }
-    this.#records = records;
-    // The newest key whose activation time has come signs; newer ones are only published.
-    const signing = records.filter((k) => k.active_from <= now && k.retired_at === undefined).at(-1);
-    if (signing && signing.kid !== this.#active?.kid) {
-      const jwk = JSON.parse(
-        this.#secrets.decrypt(signing.private_jwk_encrypted, context(signing.kid)),
-      ) as JWK;
-      this.#active = {
-        kid: signing.kid,
-        alg: signing.alg,
-        key: (await importJWK(jwk, signing.alg)) as CryptoKey,
-      };
+    const signers: { record: SigningKeyRecord; key: ActiveKey }[] = [];
+    for (const record of records) {
+      if (record.retired_at !== undefined && record.retired_at <= now) continue;
+      const known = this.#signers.find((s) => s.record.kid === record.kid);
+      signers.push({ record, key: known?.key ?? (await this.#decrypt(record)) });
     }
+    this.#records = records;
+    this.#signers = signers;
   }
 
+  async #decrypt(record: SigningKeyRecord): Promise<ActiveKey> {
+    const jwk = JSON.parse(this.#secrets.decrypt(record.private_jwk_encrypted, context(record.kid))) as JWK;
+    return { kid: record.kid, alg: record.alg, key: (await importJWK(jwk, record.alg)) as CryptoKey };
+  }
+
+  /** The newest key whose activation time has come and that is not retired; newer ones are only published. */
   get active(): ActiveKey {
-    if (!this.#active) throw new Error('KeyRing.load() has not run');
-    return this.#active;
+    const now = this.#now();
+    const signer =
+      this.#signers.filter((s) => signsAt(s.record, now)).at(-1) ??
+      // No reload since the last key retired: keep signing with the newest active one rather than fail.
+      this.#signers.filter((s) => s.record.active_from <= now).at(-1) ??
+      this.#signers[0];
+    if (!signer) throw new Error('KeyRing.load() has not run');
+    return signer.key;
   }
 
   /** RFC 7517 JWK Set: every key not yet past its publication end. */

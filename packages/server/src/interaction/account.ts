@@ -1,0 +1,121 @@
+import type { Context } from '../context.ts';
+import { readForm } from '../http/form.ts';
+import { appsPage, connectedApps } from './account/apps-page.ts';
+import { errorPage, loginPage } from './pages.ts';
+import { page, redirect } from './responses.ts';
+import { currentUser, startSession } from './session.ts';
+import { checkCredentials } from './sign-in.ts';
+
+/** Where a user manages what they have allowed; the standalone sign-in returns here. */
+export const ACCOUNT_HOME = '/account/apps';
+const LOGIN_PATH = '/login';
+/** CSRF purposes: one for the standalone sign-in form, one for every form of the account pages. */
+const LOGIN_PURPOSE = 'login:account';
+const ACCOUNT_PURPOSE = 'account';
+
+const ACCOUNT_PATHS = new Set([LOGIN_PATH, '/logout', '/account', ACCOUNT_HOME, '/account/apps/revoke']);
+
+/** Whether the account pages answer this path (the router sends them here). */
+export function isAccountPath(pathname: string): boolean {
+  return ACCOUNT_PATHS.has(pathname);
+}
+
+/**
+ * The account pages: `GET|POST /login` (standalone sign-in), `POST /logout`, `GET /account/apps`
+ * (connected apps) and `POST /account/apps/revoke`. Server-rendered, no script; every form is
+ * CSRF-protected and every post answers with a 303 so a reload never repeats it.
+ */
+export async function accountRoute(
+  ctx: Context,
+  request: Request,
+  remoteAddress?: string,
+): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  const get = request.method === 'GET' || request.method === 'HEAD';
+  const post = request.method === 'POST';
+  if (pathname === LOGIN_PATH && get) return showLogin(ctx, request);
+  if (pathname === LOGIN_PATH && post) return submitAccountLogin(ctx, request, remoteAddress);
+  if (pathname === '/logout' && post) return signOut(ctx, request);
+  if ((pathname === ACCOUNT_HOME || pathname === '/account') && get) return showApps(ctx, request);
+  if (pathname === '/account/apps/revoke' && post) return revokeApp(ctx, request);
+  return page(errorPage('Method not allowed', 'This page does not accept that request.'), 405, {
+    allow: get || pathname === LOGIN_PATH ? 'GET, POST' : 'POST',
+  });
+}
+
+function loginForm(ctx: Context, request: Request, status = 200, error?: string, username?: string) {
+  const csrf = ctx.csrf.issue(request, LOGIN_PURPOSE);
+  return page(loginPage({ action: LOGIN_PATH, csrf: csrf.token, error, username }), status, {
+    'set-cookie': csrf.setCookie,
+  });
+}
+
+/** `GET /login`: the sign-in form, or straight to the account pages when already signed in. */
+async function showLogin(ctx: Context, request: Request): Promise<Response> {
+  if (await currentUser(ctx, request)) return redirect(ACCOUNT_HOME);
+  return loginForm(ctx, request);
+}
+
+/** `POST /login`: the same checks as the authorization sign-in (rate limits, audit, CSRF). */
+async function submitAccountLogin(ctx: Context, request: Request, remoteAddress?: string): Promise<Response> {
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, LOGIN_PURPOSE, ctx.issuerOrigin);
+  const result = await checkCredentials(ctx, form, remoteAddress);
+  if (!result.ok) return loginForm(ctx, request, result.status, result.error, result.username);
+  return redirect(ACCOUNT_HOME, await startSession(ctx, result.user));
+}
+
+/** `POST /logout`: ends the session in the store (not only in this browser) and clears the cookie. */
+async function signOut(ctx: Context, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, ACCOUNT_PURPOSE, ctx.issuerOrigin);
+  const user = await currentUser(ctx, request);
+  const id = ctx.cookies.read(request, ctx.cookies.names.session);
+  if (id) await ctx.store.deleteSession(ctx.secrets.hash(id));
+  if (user) await ctx.audit({ type: 'logout', user_id: user.id });
+  return redirect(LOGIN_PATH, ctx.cookies.serialize(ctx.cookies.names.session, '', 0));
+}
+
+/** `GET /account/apps`: the applications the signed-in user has allowed. */
+async function showApps(ctx: Context, request: Request): Promise<Response> {
+  const user = await currentUser(ctx, request);
+  if (!user) return redirect(LOGIN_PATH);
+  const csrf = ctx.csrf.issue(request, ACCOUNT_PURPOSE);
+  const notice = new URL(request.url).searchParams.has('revoked')
+    ? 'Access revoked. The application can no longer use your account.'
+    : undefined;
+  const body = appsPage({
+    username: user.username,
+    csrf: csrf.token,
+    apps: await connectedApps(ctx, user),
+    notice,
+  });
+  return page(body, 200, { 'set-cookie': csrf.setCookie });
+}
+
+/**
+ * `POST /account/apps/revoke`: revokes one of the user's own grants, at once and everywhere
+ * (tokens already issued stop working within the revocation feed's latency), and forgets the
+ * remembered consent, so the application must ask again rather than silently getting a new grant.
+ */
+async function revokeApp(ctx: Context, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, ACCOUNT_PURPOSE, ctx.issuerOrigin);
+  const user = await currentUser(ctx, request);
+  if (!user) return redirect(LOGIN_PATH);
+  const grant = await ctx.store.getGrant(form.get('grant') ?? '');
+  // Someone else's grant gets the same answer as a missing one: nothing to learn by probing ids.
+  if (!grant || grant.subject !== user.id) {
+    return page(errorPage('Not found', 'This application is not connected to your account.'), 404);
+  }
+  await ctx.revokeGrant(grant.id, 'revoked by user', user.id);
+  // A consent for no scope covers no request: the next authorization shows the consent screen.
+  await ctx.store.saveConsent({
+    user_id: user.id,
+    client_id: grant.client_id,
+    resource: grant.resource,
+    scope: '',
+    granted_at: ctx.now(),
+  });
+  return redirect(`${ACCOUNT_HOME}?revoked`);
+}

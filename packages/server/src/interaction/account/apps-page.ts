@@ -1,0 +1,102 @@
+import { OFFLINE_ACCESS, parseScope, type ScopeDefinition } from '@gatehouse/core';
+import type { Context } from '../../context.ts';
+import type { UserRecord } from '../../store/types.ts';
+import { html } from '../html.ts';
+import { layout } from '../pages.ts';
+
+/** One connected application as the user sees it: who, what it may do, since when. */
+export interface ConnectedApp {
+  grantId: string;
+  clientName: string;
+  /** The verified publisher's domain for CIMD clients. */
+  verifiedDomain?: string | undefined;
+  resource: string;
+  scopes: ScopeDefinition[];
+  grantedAt: number;
+  lastUsedAt: number;
+}
+
+/** `offline_access` is not in the catalogue (it is no permission on the resource); say what it means. */
+const OFFLINE_SENTENCE = 'Stay connected while you are away (renew its access without asking you)';
+
+/** The user's live grants (not revoked, not past their absolute lifetime), newest first. */
+export async function connectedApps(ctx: Context, user: UserRecord): Promise<ConnectedApp[]> {
+  const now = ctx.now();
+  const grants = (await ctx.store.listGrants({ subject: user.id })).filter((g) => g.expires_at > now);
+  const apps: ConnectedApp[] = [];
+  for (const grant of grants.reverse()) {
+    // The store, not the registry: listing apps must never fetch a CIMD document from the network.
+    const client = await ctx.store.getClient(grant.client_id);
+    const scopes = parseScope(grant.scope);
+    apps.push({
+      grantId: grant.id,
+      clientName: client?.client_name ?? grant.client_id,
+      verifiedDomain: client?.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
+      resource: grant.resource,
+      scopes: ctx.catalogue
+        .describe(scopes.filter((s) => s !== OFFLINE_ACCESS))
+        .concat(
+          scopes.includes(OFFLINE_ACCESS) ? [{ name: OFFLINE_ACCESS, description: OFFLINE_SENTENCE }] : [],
+        ),
+      grantedAt: grant.created_at,
+      lastUsedAt: grant.last_used_at,
+    });
+  }
+  return apps;
+}
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
+function time(seconds: number) {
+  const date = new Date(seconds * 1000);
+  return html`<time datetime="${date.toISOString()}">${dateFormat.format(date)} UTC</time>`;
+}
+
+export interface AppsView {
+  username: string;
+  csrf: string;
+  apps: ConnectedApp[];
+  /** A one-line confirmation after an action, e.g. "Access for X was revoked." */
+  notice?: string | undefined;
+}
+
+/** "Connected apps": each application, its permissions in sentences, and a button to revoke it. */
+export function appsPage(view: AppsView): string {
+  return layout(
+    'Connected apps',
+    html`<h1>Connected apps</h1>
+<p>Signed in as <strong class="username">${view.username}</strong>.</p>
+${view.notice ? html`<p class="notice" role="status">${view.notice}</p>` : ''}
+${
+  view.apps.length === 0
+    ? html`<p class="empty">No application has access to your account.</p>`
+    : html`<ul class="apps">
+${view.apps.map(
+  (app) => html`<li class="app" data-grant="${app.grantId}">
+<h2 class="client-name">${app.clientName}</h2>
+${app.verifiedDomain ? html`<p class="meta verified">Published by ${app.verifiedDomain}</p>` : ''}
+<p>It can:</p>
+<ul class="scopes">
+${app.scopes.map((s) => html`<li data-scope="${s.name}">${s.description}</li>`)}
+</ul>
+<p class="meta">on <code>${app.resource}</code></p>
+<p class="meta">Allowed ${time(app.grantedAt)} · last used ${time(app.lastUsedAt)}</p>
+<form method="post" action="/account/apps/revoke" class="inline">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<input type="hidden" name="grant" value="${app.grantId}">
+<button type="submit" class="revoke">Revoke access</button>
+</form>
+</li>`,
+)}
+</ul>`
+}
+<form method="post" action="/logout">
+<input type="hidden" name="csrf" value="${view.csrf}">
+<button type="submit" class="secondary">Sign out</button>
+</form>`,
+  );
+}

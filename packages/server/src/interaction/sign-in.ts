@@ -1,0 +1,49 @@
+import type { Context } from '../context.ts';
+import type { UserRecord } from '../store/types.ts';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../users/password.ts';
+
+/** Failed sign-ins are counted in fixed windows of 15 minutes. */
+const LOGIN_WINDOW = 15 * 60;
+
+export type SignInResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; status: 401 | 429; error: string; username: string };
+
+/**
+ * Checks the username and password of a sign-in form, for every sign-in page (the authorization
+ * interaction and the account pages): rate-limited per username and per address, audited, and
+ * as slow for unknown users as for known ones. The caller has already verified the form's CSRF token.
+ */
+export async function checkCredentials(
+  ctx: Context,
+  form: Map<string, string>,
+  remoteAddress = 'unknown',
+): Promise<SignInResult> {
+  const username = (form.get('username') ?? '').trim();
+  const password = form.get('password') ?? '';
+  const now = ctx.now();
+  const limit = ctx.config.loginAttemptsPer15Minutes;
+  const [byUser, byAddress] = await Promise.all([
+    ctx.store.hitRateLimit(`login:user:${username.toLowerCase()}`, LOGIN_WINDOW, now),
+    ctx.store.hitRateLimit(`login:ip:${remoteAddress}`, LOGIN_WINDOW, now),
+  ]);
+  if (byUser > limit || byAddress > limit * 5) {
+    await ctx.audit({ type: 'login.rate_limited', detail: { username } });
+    return {
+      ok: false,
+      status: 429,
+      error: 'Too many sign-in attempts. Wait 15 minutes and try again.',
+      username,
+    };
+  }
+
+  const user = await ctx.store.getUserByName(username);
+  // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
+  const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
+  if (!user || !ok || user.disabled) {
+    await ctx.audit({ type: 'login.failed', detail: { username } });
+    return { ok: false, status: 401, error: 'The username or password is incorrect.', username };
+  }
+  await ctx.audit({ type: 'login', user_id: user.id });
+  return { ok: true, user };
+}
