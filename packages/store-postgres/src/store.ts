@@ -318,6 +318,42 @@ export class PostgresStore implements Store {
     return row && toRefreshToken(row);
   }
 
+  async rotateRefreshToken(
+    tokenHash: string,
+    successor: RefreshTokenRecord,
+    successorResponse: string,
+    now: number,
+  ): ReturnType<Store['rotateRefreshToken']> {
+    // Compare-and-swap in one statement, as in redeemCode: concurrent rotations of one token (from
+    // any instance) queue on its row lock; after the winner commits the others re-check
+    // `rotated_at IS NULL`, match nothing, and only the winner's successor is ever inserted.
+    const [won] = await this.#rows(
+      `WITH won AS (
+         UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2, successor_response = $3
+         WHERE token_hash = $4 AND rotated_at IS NULL
+         RETURNING token_hash
+       ), successor AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
+         SELECT $2, $5, $6, $7, $8::bigint, $9::bigint FROM won
+       )
+       SELECT token_hash FROM won`,
+      [
+        now,
+        successor.token_hash,
+        successorResponse,
+        tokenHash,
+        successor.grant_id,
+        successor.client_id,
+        successor.scope,
+        successor.created_at,
+        successor.expires_at,
+      ],
+    );
+    if (won) return { status: 'rotated' };
+    const [row] = await this.#rows('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+    return row ? { status: 'already_rotated', token: toRefreshToken(row) } : { status: 'not_found' };
+  }
+
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
     await this.#transaction((tx) => this.#insertRevocation(tx, { jti, expires_at: expiresAt }));
   }
