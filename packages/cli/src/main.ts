@@ -10,6 +10,9 @@ Administration (each takes --data DIR):
   gatehouse users add NAME --password-stdin | list | disable NAME | enable NAME | remove NAME
   gatehouse clients add --name NAME --redirect-uri URI [--confidential] [--scope "…"] [--json]
   gatehouse clients list | remove CLIENT_ID
+  gatehouse grants list [--user NAME] [--client CLIENT_ID] [--all] [--json] | revoke GRANT_ID
+  gatehouse audit tail [-n 20] [--json] [--follow]
+  gatehouse keys list [--json] | rotate
 
 MCP client:
   gatehouse login <mcp-url> | tools <mcp-url> | call <mcp-url> <tool> [json] | logout <mcp-url> | tokens
@@ -22,6 +25,9 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: () => import('./commands/serve.ts'),
   users: () => import('./commands/users.ts'),
   clients: () => import('./commands/clients.ts'),
+  grants: () => import('./commands/grants.ts'),
+  audit: () => import('./commands/audit.ts'),
+  keys: () => import('./commands/keys.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {

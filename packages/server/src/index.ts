@@ -7,3 +7,11 @@ export { SqliteStore } from './store/sqlite.ts';
 export type * from './store/types.ts';
 export { CLIENT_SECRET_PREFIX, createOpaqueToken } from './tokens/opaque.ts';
 export { hashPassword } from './users/password.ts';
+export {
+  KEY_PROPAGATION_DELAY,
+  type KeyStatus,
+  keyStatus,
+  MAX_ACCESS_TOKEN_TTL,
+  type RotationResult,
+  rotateSigningKeys,
+} from './tokens/rotate-keys.ts';

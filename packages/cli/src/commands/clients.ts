@@ -6,6 +6,7 @@ import {
   createOpaqueToken,
   validateRedirectUri,
 } from '@gatehouse/server';
+import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { printJson, UsageError } from '../output.ts';
 
@@ -37,9 +38,13 @@ export async function run(args: string[]): Promise<number> {
     }
     if (verb === 'remove') {
       if (!id) throw new UsageError(USAGE);
+      // Removed first, so it can obtain no new grant; then every grant it holds is revoked.
       if (!(await data.store.deleteClient(id)))
         throw new UsageError(`No client "${id}". See: gatehouse clients list`);
-      console.log(`Removed client ${id}.`);
+      const grants = await data.store.listGrants({ client_id: id });
+      for (const grant of grants) await revokeGrantAsAdmin(data.store, grant.id, 'client removed');
+      await auditAdmin(data.store, { type: 'admin.client_removed', client_id: id });
+      console.log(`Removed client ${id} and revoked its ${grants.length} grant(s).`);
       return 0;
     }
     if (verb !== 'add') throw new UsageError(USAGE);
@@ -72,15 +77,10 @@ export async function run(args: string[]): Promise<number> {
       grant_types: grantTypes,
       scope: values.scope,
       secret_hash: secret && data.secrets.hash(secret),
-      created_at: Math.floor(Date.now() / 1000),
+      created_at: nowSeconds(),
     };
     await data.store.createClient(client);
-    await data.store.appendAudit({
-      at: client.created_at,
-      type: 'admin.client_added',
-      actor: 'cli',
-      client_id: client.client_id,
-    });
+    await auditAdmin(data.store, { type: 'admin.client_added', client_id: client.client_id });
     if (values.json) printJson({ client_id: client.client_id, ...(secret ? { client_secret: secret } : {}) });
     else {
       console.log(`client_id:     ${client.client_id}`);

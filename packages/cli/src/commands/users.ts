@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { hashPassword } from '@gatehouse/server';
+import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { printJson, readStdin, UsageError } from '../output.ts';
-
-/** Revocation entries outlive every access token the grant could have issued. */
-const MAX_ACCESS_TOKEN_TTL = 3600;
 
 const USAGE = `gatehouse users add NAME --password-stdin | list [--json] | disable NAME | enable NAME | remove NAME   [--data DIR]`;
 
@@ -36,7 +34,7 @@ export async function run(args: string[]): Promise<number> {
       if (password.length < 8) throw new UsageError('The password must have at least 8 characters.');
       if (await data.store.getUserByName(name))
         throw new UsageError(`A user named "${name}" already exists.`);
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowSeconds();
       await data.store.createUser({
         id: randomUUID(),
         username: name,
@@ -44,12 +42,7 @@ export async function run(args: string[]): Promise<number> {
         disabled: false,
         created_at: now,
       });
-      await data.store.appendAudit({
-        at: now,
-        type: 'admin.user_added',
-        actor: 'cli',
-        detail: { username: name },
-      });
+      await auditAdmin(data.store, { type: 'admin.user_added', detail: { username: name } });
       console.log(`Added user ${name}.`);
       return 0;
     }
@@ -57,18 +50,23 @@ export async function run(args: string[]): Promise<number> {
     if (!user) throw new UsageError(`No user named "${name}". See: gatehouse users list`);
     const outcome = { disable: 'disabled', enable: 'enabled', remove: 'removed' }[verb as string];
     if (!outcome) throw new UsageError(USAGE);
-    const now = Math.floor(Date.now() / 1000);
     if (verb === 'enable') await data.store.setUserDisabled(user.id, false);
     else {
-      // A disabled or removed user keeps nothing: sessions end and every grant is revoked.
+      // A disabled or removed user keeps nothing. Disabled first, so that no sign-in or new grant
+      // slips in between; then sessions end and every grant is revoked (running servers refuse
+      // its tokens within a second).
+      await data.store.setUserDisabled(user.id, true);
       await data.store.deleteUserSessions(user.id);
       for (const grant of await data.store.listGrants({ subject: user.id })) {
-        await data.store.revokeGrant(grant.id, now, now + MAX_ACCESS_TOKEN_TTL);
+        await revokeGrantAsAdmin(data.store, grant.id, `user ${outcome}`);
       }
-      if (verb === 'disable') await data.store.setUserDisabled(user.id, true);
-      else await data.store.deleteUser(user.id);
+      if (verb === 'remove') await data.store.deleteUser(user.id);
     }
-    await data.store.appendAudit({ at: now, type: `admin.user_${outcome}`, actor: 'cli', user_id: user.id });
+    await auditAdmin(data.store, {
+      type: `admin.user_${outcome}`,
+      user_id: user.id,
+      detail: { username: name },
+    });
     console.log(`User ${name} ${outcome}.`);
     return 0;
   } finally {
