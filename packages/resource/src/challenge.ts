@@ -30,7 +30,10 @@ export function challengeResponse(params: {
     // Browser-based clients must be able to read the challenge.
     'access-control-expose-headers': 'WWW-Authenticate',
   };
-  if (!error) return new Response(null, { status: 401, headers });
+  if (!error) {
+    const { 'content-type': _json, ...bare } = headers;
+    return new Response(null, { status: 401, headers: bare });
+  }
   const status = code === 'invalid_request' ? 400 : code === 'insufficient_scope' ? 403 : 401;
   const body = error.description ? { error: code, error_description: error.description } : { error: code };
   return new Response(JSON.stringify(scope && code === 'insufficient_scope' ? { ...body, scope } : body), {

@@ -112,6 +112,8 @@ export class RevocationFeed implements RevocationSource {
     });
     if (!response.ok) {
       await response.body?.cancel();
+      // The AS no longer knows our cursor (restarted, or it expired): start over with the full list.
+      if (response.status === 400 || response.status === 410) this.#cursor = undefined;
       throw new Error(`revocation feed answered ${response.status}`);
     }
     const body = (await response.json()) as RevocationFeedResponse;

@@ -328,12 +328,13 @@ describe('revocation', () => {
       const started = performance.now();
       as.revokeGrant('grant-remote');
       as.revokeToken(jti);
-      while ((await handler(post(rpc('tools/list'), token))).status === 200) {
+      // The grant and the token may arrive in separate answers of the feed: both within a second.
+      const status = async (t: string) => (await handler(post(rpc('tools/list'), t))).status;
+      while ((await status(token)) === 200 || (await status(single)) === 200) {
         assert.ok(performance.now() - started < 1000, 'revocation not seen within a second');
         await new Promise((r) => setImmediate(r));
       }
       assert.ok(performance.now() - started < 1000);
-      assert.equal((await handler(post(rpc('tools/list'), single))).status, 401);
     } finally {
       guard.close();
     }
