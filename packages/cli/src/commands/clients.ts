@@ -13,6 +13,14 @@ import { printJson, UsageError } from '../output.ts';
 const USAGE = `gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
 gatehouse clients list [--json] | remove CLIENT_ID   [--data DIR]`;
 
+/** A random client id that never starts with '-', so that it can be passed to commands as is. */
+function newClientId(): string {
+  for (;;) {
+    const id = randomToken(16);
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** `gatehouse clients …`: pre-registered clients. A confidential client's secret is shown once. */
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -69,7 +77,7 @@ export async function run(args: string[]): Promise<number> {
     const grantTypes = redirectUris.length ? ['authorization_code', 'refresh_token'] : [];
     if (values.confidential) grantTypes.push('client_credentials');
     const client: ClientRecord = {
-      client_id: randomToken(16),
+      client_id: newClientId(),
       kind: 'preregistered',
       client_name: name,
       redirect_uris: redirectUris,
