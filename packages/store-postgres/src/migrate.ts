@@ -20,9 +20,13 @@ export async function migrate(
     try {
       const target = schema ?? (await client.query('SELECT current_schema() AS s')).rows[0]?.s;
       if (typeof target !== 'string') {
-        throw new Error('the PostgreSQL search path names no existing schema; pass a schema, e.g. ?schema=gatehouse');
+        throw new Error(
+          'the PostgreSQL search path names no existing schema; pass a schema, e.g. ?schema=gatehouse',
+        );
       }
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`gatehouse:migrate:${target}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `gatehouse:migrate:${target}`,
+      ]);
       if (schema) {
         // Created under the lock: two concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${escapeIdentifier(schema)}`);

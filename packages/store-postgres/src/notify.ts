@@ -14,6 +14,8 @@ export interface RevocationSubscriptionOptions {
    * since the authorization server's periodic sync still picks revocations up.
    */
   onError?: ((error: Error) => void) | undefined;
+  /** Told the server process id of each (re)established listening connection, e.g. for logs. */
+  onListening?: ((backendPid: number) => void) | undefined;
 }
 
 /** Queues a notification for listeners; PostgreSQL delivers it when the transaction commits. */
@@ -62,6 +64,7 @@ export async function listenForRevocations(
   const connect = async (): Promise<void> => {
     const client = new Client(config);
     let lost = false;
+    let pid = 0;
     const onLost = (err?: Error) => {
       if (lost) return;
       lost = true;
@@ -76,8 +79,9 @@ export async function listenForRevocations(
     client.on('end', () => onLost());
     try {
       await client.connect();
-      const { rows } = await client.query('SELECT current_schema() AS schema');
+      const { rows } = await client.query('SELECT current_schema() AS schema, pg_backend_pid() AS pid');
       const schema = rows[0]?.schema as string | undefined;
+      pid = Number(rows[0]?.pid);
       client.on('notification', (message) => {
         if (!stopped && message.channel === CHANNEL && message.payload === schema) onChange();
       });
@@ -97,6 +101,7 @@ export async function listenForRevocations(
       return;
     }
     current = client;
+    options.onListening?.(pid);
   };
 
   await connect();

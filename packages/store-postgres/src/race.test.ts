@@ -42,7 +42,8 @@ await withTestDatabase((db) => {
     const winner = redeemed[0]?.status === 'redeemed' ? redeemed[0].code.grant_id : undefined;
     for (const r of results) {
       assert.notEqual(r.status, 'not_found');
-      if (r.status === 'replayed') assert.equal(r.code.grant_id, winner, 'every loser learns the grant to revoke');
+      if (r.status === 'replayed')
+        assert.equal(r.code.grant_id, winner, 'every loser learns the grant to revoke');
     }
     assert.deepEqual(
       (await first.listGrants({ include_revoked: true })).map((g) => g.id),
@@ -69,7 +70,9 @@ await withTestDatabase((db) => {
         assert.equal(r.token.successor_response, `response-${winner}`, 'a retry gets the same response');
       }
     }
-    const { rows } = await db.admin.query(`SELECT token_hash FROM ${schema}.refresh_tokens WHERE grant_id = 'g'`);
+    const { rows } = await db.admin.query(
+      `SELECT token_hash FROM ${schema}.refresh_tokens WHERE grant_id = 'g'`,
+    );
     assert.deepEqual(rows.map((r) => r.token_hash).sort(), ['rt-0', `rt-1-${winner}`].sort());
   });
 

@@ -359,10 +359,10 @@ export class PostgresStore implements Store {
   }
 
   async listRevocations(after: number, now: number): Promise<RevocationRecord[]> {
-    const rows = await this.#rows('SELECT * FROM revocations WHERE seq > $1 AND expires_at > $2 ORDER BY seq', [
-      after,
-      now,
-    ]);
+    const rows = await this.#rows(
+      'SELECT * FROM revocations WHERE seq > $1 AND expires_at > $2 ORDER BY seq',
+      [after, now],
+    );
     return rows.map(toRevocation);
   }
 

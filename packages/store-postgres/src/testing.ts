@@ -8,7 +8,8 @@ import { Client, Pool } from 'pg';
 import { redactConnectionString } from './options.ts';
 import { openPostgresStore, type PostgresStore } from './store.ts';
 
-export const TEST_POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_POSTGRES_URL =
+  process.env.GATEHOUSE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   url: string;

@@ -1,10 +1,41 @@
 import { createServer } from 'node:http';
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAuthorizationServer, type FetchHandler, toNodeListener } from '@gatehouse/server';
-import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
+import {
+  createAuthorizationServer,
+  createSecrets,
+  type FetchHandler,
+  loadMasterSecret,
+  toNodeListener,
+} from '@gatehouse/server';
+import { type DataFolder, DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { UsageError } from '../output.ts';
 
-const USAGE = 'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL]';
+const USAGE =
+  'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…]';
+
+/**
+ * The data folder with a PostgreSQL store instead of SQLite (the folder still holds the master
+ * secret unless GATEHOUSE_SECRET is set). `pg` is loaded only here, so the default path never loads it.
+ */
+async function openWithStore(url: string, dir: string): Promise<DataFolder> {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError(
+      `--store must be a postgres:// URL, e.g. postgres://gatehouse@db:5432/gatehouse\n${USAGE}`,
+    );
+  }
+  const { openPostgresStore, redactConnectionString } = await import('@gatehouse/store-postgres');
+  const abs = resolvePath(dir);
+  const masterSecret = loadMasterSecret(abs);
+  try {
+    const store = await openPostgresStore({ connectionString: url });
+    return { dir: abs, store, masterSecret, secrets: createSecrets(masterSecret) };
+  } catch (err) {
+    throw new UsageError(
+      `cannot open the store at ${redactConnectionString(url)}: ${(err as Error).message}`,
+    );
+  }
+}
 
 /** The issuer a fresh machine gets: the address we listen on, over http, which only loopback allows. */
 function defaultIssuer(host: string, port: number): string {
@@ -21,6 +52,7 @@ export async function run(args: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       data: { type: 'string', default: process.env.GATEHOUSE_DATA ?? DEFAULT_DATA_DIR },
       issuer: { type: 'string', default: process.env.GATEHOUSE_ISSUER },
+      store: { type: 'string', default: process.env.GATEHOUSE_STORE },
     },
   });
   const port = Number(values.port);
@@ -28,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError(`--port must be a port number.\n${USAGE}`);
   const host = values.host;
 
-  const data = openDataFolder(values.data);
+  const data = values.store ? await openWithStore(values.store, values.data) : openDataFolder(values.data);
   const server = createServer();
   // Port 0 picks a free port; the issuer needs the real one, so listen before building it.
   await new Promise<void>((resolve, reject) => {
@@ -50,6 +82,7 @@ export async function run(args: string[]): Promise<number> {
     as = await createAuthorizationServer({ issuer, store: data.store, masterSecret: data.masterSecret });
   } catch (err) {
     server.close();
+    await data.store.close();
     throw new UsageError((err as Error).message);
   }
   const handler: FetchHandler = as.fetch;
@@ -72,9 +105,8 @@ export async function run(args: string[]): Promise<number> {
     '',
     'Stop with Ctrl+C.',
   ];
-  console.log(lines.join('\n'));
-
-  await new Promise<void>((resolve) => {
+  // Listen for signals before announcing readiness: whoever reads the announcement may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -82,6 +114,8 @@ export async function run(args: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  console.log(lines.join('\n'));
+  await stopped;
   await as.close();
   await data.store.close();
   return 0;
