@@ -171,7 +171,9 @@ function get(
         fail(err);
         return;
       }
-      readBody(res, maxBytes).then((body) => resolve({ json: parseJson(body), headers: res.headers }), fail);
+      readBody(res, maxBytes)
+        .then((body) => resolve({ json: parseJson(body), headers: res.headers }))
+        .catch(fail);
     });
     req.end();
   });

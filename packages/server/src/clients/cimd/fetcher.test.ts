@@ -203,7 +203,8 @@ test('CIMD §4: with both development opt-ins a loopback document is fetched, va
 test('CIMD §6.5 DNS rebinding: the name is resolved once and the connection goes to the vetted address', async () => {
   const server = await serve(documentHandler());
   try {
-    // A host name the system resolver would not map to this server: only the pinned lookup can.
+    // The injected resolver is asked exactly once; the connection uses its answer (the pinned lookup
+    // itself is proven above), and Host still carries the name for virtual hosting and TLS.
     const { resolve, calls } = tableResolver({ 'client.localhost': ['127.0.0.1'] });
     const clientId = `http://client.localhost:${server.port}/client.json`;
     const document = await createCimdFetcher({ ...dev, resolve }).fetchClientMetadata(clientId);
