@@ -21,7 +21,9 @@ export function pageHeaders(formTargets: string[] = []): Record<string, string> 
     ].join('; '),
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not `no-referrer`: under it browsers send `Origin: null` on our own form posts, which the
+    // CSRF check must refuse. `same-origin` still tells other sites (the client) nothing.
+    'referrer-policy': 'same-origin',
   };
 }
 
