@@ -33,8 +33,12 @@ export interface FetchDocumentOptions {
   resolve: Resolver;
   /** Development only: let the URL resolve to loopback, private and other special-use addresses. */
   dangerouslyAllowPrivateNetworks: boolean;
+  /** Development only: fetch `http://` URLs too. Default `false`: only `https://`. */
+  dangerouslyAllowInsecureHttp?: boolean;
   maxBytes: number;
   timeoutMs: number;
+  /** Names the document in error descriptions. Default `client metadata document`. */
+  documentName?: string;
 }
 
 export interface FetchedDocument {
@@ -50,10 +54,15 @@ export const systemResolver: Resolver = async (hostname) => {
 
 const USER_AGENT = 'Gatehouse (OAuth Client ID Metadata Document fetcher)';
 
+type Refuse = (why: string) => OAuthError;
+
 /** `application/json` or a structured `application/<name>+json` type, as the draft allows. */
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
 
-const refuse = (why: string) => new OAuthError('invalid_client', `The client metadata document ${why}.`);
+/** The refusal every failure becomes; `what` names the document (see `documentName`). */
+function refusal(what: string, why: string): OAuthError {
+  return new OAuthError('invalid_client', `The ${what} ${why}.`);
+}
 
 /**
  * Fetches and parses one JSON document under the guards described above.
@@ -62,11 +71,15 @@ const refuse = (why: string) => new OAuthError('invalid_client', `The client met
  * @example const { json, headers } = await fetchJsonDocument(new URL(clientId), options)
  */
 export async function fetchJsonDocument(url: URL, options: FetchDocumentOptions): Promise<FetchedDocument> {
+  const refuse = (why: string) => refusal(options.documentName ?? 'client metadata document', why);
+  const httpAllowed = options.dangerouslyAllowInsecureHttp === true && url.protocol === 'http:';
+  if (url.protocol !== 'https:' && !httpAllowed) throw refuse('URL must use the https scheme');
+  if (url.username !== '' || url.password !== '') throw refuse('URL must not contain credentials');
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs);
   try {
-    const addresses = await untilAborted(vettedAddresses(url, options), controller.signal);
-    return await get(url, addresses, options.maxBytes, controller.signal);
+    const addresses = await untilAborted(vettedAddresses(url, options, refuse), controller.signal);
+    return await get(url, addresses, options.maxBytes, controller.signal, refuse);
   } catch (err) {
     if (controller.signal.aborted) throw refuse('could not be retrieved in time');
     if (err instanceof OAuthError) throw err;
@@ -82,7 +95,11 @@ export async function fetchJsonDocument(url: URL, options: FetchDocumentOptions)
  * resolves to. If any one is special-use the whole name is refused, since a resolver or a DNS
  * rebinding attacker decides which address a connection would pick.
  */
-async function vettedAddresses(url: URL, options: FetchDocumentOptions): Promise<ResolvedAddress[]> {
+async function vettedAddresses(
+  url: URL,
+  options: FetchDocumentOptions,
+  refuse: Refuse,
+): Promise<ResolvedAddress[]> {
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let candidates: ResolvedAddress[];
   const literal = isIP(hostname);
@@ -92,10 +109,10 @@ async function vettedAddresses(url: URL, options: FetchDocumentOptions): Promise
     try {
       candidates = await options.resolve(hostname);
     } catch {
-      throw refuse('host name could not be resolved');
+      throw refuse("URL's host name could not be resolved");
     }
   }
-  if (candidates.length === 0) throw refuse('host name could not be resolved');
+  if (candidates.length === 0) throw refuse("URL's host name could not be resolved");
   const vetted: ResolvedAddress[] = [];
   for (const { address } of candidates) {
     const family = isIP(address);
@@ -137,6 +154,7 @@ function get(
   addresses: ResolvedAddress[],
   maxBytes: number,
   signal: AbortSignal,
+  refuse: Refuse,
 ): Promise<FetchedDocument> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -165,14 +183,14 @@ function get(
     req.on('error', fail);
     req.on('response', (res) => {
       try {
-        checkHead(res, maxBytes);
+        checkHead(res, maxBytes, refuse);
       } catch (err) {
         res.destroy();
         fail(err);
         return;
       }
-      readBody(res, maxBytes)
-        .then((body) => resolve({ json: parseJson(body), headers: res.headers }))
+      readBody(res, maxBytes, refuse)
+        .then((body) => resolve({ json: parseJson(body, refuse), headers: res.headers }))
         .catch(fail);
     });
     req.end();
@@ -180,7 +198,7 @@ function get(
 }
 
 /** Status, content type, encoding and declared length, before a byte of the body is read. */
-function checkHead(res: IncomingMessage, maxBytes: number): void {
+function checkHead(res: IncomingMessage, maxBytes: number, refuse: Refuse): void {
   const status = res.statusCode ?? 0;
   // The draft forbids following redirects: a redirect could lead anywhere, including inside.
   if (status >= 300 && status < 400) throw refuse('URL answered with a redirect, which is not followed');
@@ -194,7 +212,7 @@ function checkHead(res: IncomingMessage, maxBytes: number): void {
 }
 
 /** Reads the body, giving up as soon as it passes `maxBytes` (a missing or false Content-Length). */
-function readBody(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
+function readBody(res: IncomingMessage, maxBytes: number, refuse: Refuse): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -223,7 +241,7 @@ function readBody(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
-function parseJson(body: Buffer): unknown {
+function parseJson(body: Buffer, refuse: Refuse): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch {

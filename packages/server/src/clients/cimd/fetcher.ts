@@ -28,7 +28,7 @@ export interface CimdFetcherOptions {
   maxBytes?: number;
   /** Deadline for resolution, connection and body together, in milliseconds. Default 5000. */
   timeoutMs?: number;
-  /** The clock for the cache, in milliseconds since the epoch. Default `Date.now`. */
+  /** The clock for the cache, in seconds since the epoch, like the server's. Tests freeze it. */
   now?: () => number;
   /** Shortest time a cacheable document is kept, whatever `max-age` says. Default 60. */
   minCacheSeconds?: number;
@@ -52,6 +52,7 @@ export interface CimdFetcher {
 
 interface CacheEntry {
   document: ClientMetadataDocument;
+  /** Seconds since the epoch. */
   expiresAt: number;
 }
 
@@ -65,10 +66,11 @@ interface CacheEntry {
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-client-id-metadata-document#name-client-information-discover
  */
 export function createCimdFetcher(options: CimdFetcherOptions = {}): CimdFetcher {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now() / 1000);
   const fetchOptions = {
     resolve: options.resolve ?? systemResolver,
     dangerouslyAllowPrivateNetworks: options.dangerouslyAllowPrivateNetworks ?? false,
+    dangerouslyAllowInsecureHttp: options.dangerouslyAllowInsecureHttp ?? false,
     maxBytes: options.maxBytes ?? 5120,
     timeoutMs: options.timeoutMs ?? 5000,
   };
@@ -87,8 +89,8 @@ export function createCimdFetcher(options: CimdFetcherOptions = {}): CimdFetcher
     });
     const { json, headers } = await fetchJsonDocument(url, fetchOptions);
     const document = parseClientMetadataDocument(json, clientId);
-    const lifetime = cacheLifetimeSeconds(headers, now(), bounds);
-    if (lifetime > 0) remember(clientId, { document, expiresAt: now() + lifetime * 1000 });
+    const lifetime = cacheLifetimeSeconds(headers, now() * 1000, bounds);
+    if (lifetime > 0) remember(clientId, { document, expiresAt: now() + lifetime });
     return document;
   }
 
