@@ -427,3 +427,18 @@ test('CIMD §4.4: concurrent requests for one client_id share one fetch, and cal
     await server.close();
   }
 });
+
+test('CIMD §4.4: the cache holds at most maxCacheEntries documents, dropping the oldest', async () => {
+  const server = await serve(documentHandler(undefined, { 'cache-control': 'max-age=600' }));
+  try {
+    const fetcher = createCimdFetcher({ ...dev, now: () => 0, maxCacheEntries: 1 });
+    await fetcher.fetchClientMetadata(`${server.origin}/a.json`);
+    await fetcher.fetchClientMetadata(`${server.origin}/b.json`);
+    await fetcher.fetchClientMetadata(`${server.origin}/b.json`);
+    assert.equal(server.requests.length, 2, 'b is cached');
+    await fetcher.fetchClientMetadata(`${server.origin}/a.json`);
+    assert.equal(server.requests.length, 3, 'a was evicted');
+  } finally {
+    await server.close();
+  }
+});

@@ -136,6 +136,7 @@ test('CIMD §4.1: client_name, redirect_uris are required and well-formed', () =
   refusal(doc({ client_name: undefined }));
   refusal(doc({ client_name: '   ' }));
   refusal(doc({ client_name: 'Good\u202eevil' }));
+  refusal(doc({ client_name: 'Trusted App\nby Example Corp' }));
   refusal(doc({ redirect_uris: [] }));
   refusal(doc({ redirect_uris: 'https://app.example.com/cb' }));
   refusal(doc({ logo_uri: 'javascript:alert(1)' }));
