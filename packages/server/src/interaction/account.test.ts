@@ -229,6 +229,15 @@ test('standalone sign-in: wrong passwords are refused and rate-limited like the 
   const events = await store.listAudit({ limit: 1000 });
   assert.ok(events.some((e) => e.type === 'login.rate_limited'));
   assert.ok(!JSON.stringify(events).includes('wrong password'), 'no password in the audit log');
+  assert.ok(
+    events.some((e) => e.type === 'login.failed' && e.user_id === bob),
+    'failures name the account by id',
+  );
+  await new Browser().signIn('correct horse battery', 'oops, the password went in the username field');
+  assert.ok(
+    !JSON.stringify(await store.listAudit({ limit: 1000 })).includes('correct horse battery'),
+    'what was typed as a username is not logged',
+  );
   assert.equal((await browser.signIn('bob')).response.status, 303, 'a new window lets the user in');
 });
 

@@ -22,13 +22,18 @@ export async function checkCredentials(
   const username = (form.get('username') ?? '').trim();
   const password = form.get('password') ?? '';
   const now = ctx.now();
+  const user = await ctx.store.getUserByName(username);
+  // Failures name the account by id, never by what was typed: a password typed into the username
+  // field must not land in the audit log.
+  const who = user ? { user_id: user.id } : { detail: { unknown_username: true } };
   const limit = ctx.config.loginAttemptsPer15Minutes;
   const [byUser, byAddress] = await Promise.all([
-    ctx.store.hitRateLimit(`login:user:${username.toLowerCase()}`, LOGIN_WINDOW, now),
+    // Keyed by the name's HMAC, for the same reason: the store keeps nothing a user typed.
+    ctx.store.hitRateLimit(`login:user:${ctx.secrets.hash(username.toLowerCase())}`, LOGIN_WINDOW, now),
     ctx.store.hitRateLimit(`login:ip:${remoteAddress}`, LOGIN_WINDOW, now),
   ]);
   if (byUser > limit || byAddress > limit * 5) {
-    await ctx.audit({ type: 'login.rate_limited', detail: { username } });
+    await ctx.audit({ type: 'login.rate_limited', ...who });
     return {
       ok: false,
       status: 429,
@@ -37,11 +42,10 @@ export async function checkCredentials(
     };
   }
 
-  const user = await ctx.store.getUserByName(username);
   // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
   const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
   if (!user || !ok || user.disabled) {
-    await ctx.audit({ type: 'login.failed', detail: { username } });
+    await ctx.audit({ type: 'login.failed', ...who });
     return { ok: false, status: 401, error: 'The username or password is incorrect.', username };
   }
   await ctx.audit({ type: 'login', user_id: user.id });
