@@ -38,18 +38,22 @@ export interface InProcessServer {
   close(): Promise<void>;
 }
 
+export type TestConfig = Partial<Omit<AuthorizationServerConfig, 'store' | 'masterSecret'>>;
+
 /**
  * `createAuthorizationServer` on a real SQLite file in a temp folder, behind `toNodeListener` on
  * 127.0.0.1. `issuer` may be overridden (e.g. an https issuer to check cookie attributes); the
  * server is still reached over loopback http at `url`.
  */
 export async function startInProcess(
-  config: Partial<Omit<AuthorizationServerConfig, 'store' | 'masterSecret'>> = {},
+  options: TestConfig | ((url: string) => TestConfig) = {},
 ): Promise<InProcessServer> {
   const temp = await tempDir();
   const store = new SqliteStore(join(temp.dir, 'gatehouse.db'));
   const http = createServer();
   const url = await listen(http);
+  // Settings that name the server's own URLs (resources) can only be known once it listens.
+  const config = typeof options === 'function' ? options(url) : options;
   const issuer = config.issuer ?? url;
   let as: AuthorizationServer;
   try {
