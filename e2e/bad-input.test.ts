@@ -27,7 +27,7 @@ before(async () => {
 });
 after(() => s?.close());
 
-async function post(path: string, body: string | Uint8Array, headers: Record<string, string>) {
+async function post(path: string, body: string, headers: Record<string, string>) {
   const response = await fetch(`${s.issuer}${path}`, { method: 'POST', headers, body });
   const text = await response.text();
   let json: Record<string, unknown> = {};
