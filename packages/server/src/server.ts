@@ -115,6 +115,9 @@ export async function createAuthorizationServer(
   }
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();
+  // Stores that can push (PostgreSQL LISTEN/NOTIFY) make other instances' revocations arrive at
+  // once; the poll above stays as the fallback.
+  const unsubscribe = await store.subscribeRevocations?.(() => void revocations.sync().catch(() => {}));
   const pruneTimer = setInterval(() => void store.prune(config.now()).catch(() => {}), PRUNE_MS).unref();
   // Picks up keys rotated by `gatehouse keys rotate`, well within their 5-minute propagation delay.
   const keyTimer = setInterval(() => void keys.load(config.now()).catch(() => {}), 30_000).unref();
@@ -138,6 +141,7 @@ export async function createAuthorizationServer(
     context: ctx,
     async close() {
       clearInterval(syncTimer);
+      await unsubscribe?.();
       clearInterval(pruneTimer);
       clearInterval(keyTimer);
     },

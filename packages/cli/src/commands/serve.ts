@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { protectDemo } from '@gatehouse/demo-mcp';
 import {
   createAuthorizationServer,
   createSecrets,
@@ -85,13 +86,28 @@ export async function run(args: string[]): Promise<number> {
     await data.store.close();
     throw new UsageError((err as Error).message);
   }
-  const handler: FetchHandler = as.fetch;
+  // The demo MCP server, protected by the guard exactly as an MCP server author would do it,
+  // sharing this process's revocation list so a revocation is refused on the very next request.
+  const mcpUrl = `${issuer}/mcp`;
+  const demo = protectDemo({
+    dataDir: join(data.dir, 'demo'),
+    resource: mcpUrl,
+    authorizationServers: [issuer],
+    revocations: as.revocations,
+    fetch: (input, init) => as.fetch(new Request(input, init)),
+  });
+  const handler: FetchHandler = (request, context) => {
+    const { pathname } = new URL(request.url);
+    const forDemo = pathname === '/mcp' || pathname.startsWith('/.well-known/oauth-protected-resource');
+    return forDemo ? demo.fetch(request) : as.fetch(request, context);
+  };
   server.on('request', toNodeListener(handler, issuer));
 
   const users = await data.store.listUsers();
   const lines = [
     'Gatehouse is running.',
     '',
+    `  MCP server (demo):              ${mcpUrl}`,
     `  Issuer (authorization server):  ${issuer}`,
     `  Metadata:                       ${issuer}/.well-known/oauth-authorization-server`,
     `  Data folder:                    ${data.dir}`,
@@ -100,8 +116,9 @@ export async function run(args: string[]): Promise<number> {
     users.length === 0
       ? `  1. Create a user (in another terminal):\n       echo 'a-long-password' | npx gatehouse users add alice --password-stdin${values.data === DEFAULT_DATA_DIR ? '' : ` --data ${values.data}`}`
       : `  1. Users who can sign in: ${users.map((u) => u.username).join(', ')} (add more with: npx gatehouse users add NAME --password-stdin)`,
-    `  2. Point an MCP client at the MCP server; it discovers this server, registers, and sends`,
-    `     you to ${issuer} to sign in and approve.`,
+    `  2. Point an MCP client at ${mcpUrl}; it discovers this server, registers, and sends`,
+    `     you here to sign in and approve. Or try it from this machine:`,
+    `       npx gatehouse tools ${mcpUrl}`,
     '',
     'Stop with Ctrl+C.',
   ];
@@ -116,6 +133,7 @@ export async function run(args: string[]): Promise<number> {
   });
   console.log(lines.join('\n'));
   await stopped;
+  await demo.close();
   await as.close();
   await data.store.close();
   return 0;

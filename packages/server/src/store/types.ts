@@ -231,6 +231,12 @@ export interface Store {
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
 
+  /**
+   * Optional: calls `onChange` whenever any instance records a revocation, so that this instance
+   * syncs at once rather than at its next poll. Resolves to an unsubscribe function.
+   */
+  subscribeRevocations?(onChange: () => void): Promise<() => Promise<void>>;
+
   /** Deletes expired codes, sessions, interactions, revocations and rate-limit windows. */
   prune(now: number): Promise<void>;
 }
