@@ -1,4 +1,4 @@
-import { errorRedirect, OAuthError, parseScope, scopeCovers } from '@gatehouse/core';
+import { errorRedirect, formatScope, OAuthError, parseScope, scopeCovers } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import {
   AuthorizationPageError,
@@ -139,11 +139,14 @@ export async function submitConsent(ctx: Context, request: Request, id: string):
       },
     );
   }
+  // Remember the union of what this user ever approved for this client and resource: approving
+  // `prompts:list` today must not forget yesterday's `tools:list` and ask for it again.
+  const previous = await ctx.store.getConsent(user.id, pending.client_id, pending.resource);
   await ctx.store.saveConsent({
     user_id: user.id,
     client_id: pending.client_id,
     resource: pending.resource,
-    scope: pending.scope.join(' '),
+    scope: formatScope([...parseScope(previous?.scope), ...pending.scope]),
     granted_at: ctx.now(),
   });
   await ctx.audit({
