@@ -170,6 +170,16 @@ describe('consent', () => {
     const other = await authorize({ ...opts, agent: new Agent(), scope: 'tools:list', ...spare });
     assert.equal(other.consentShown, true);
   });
+  test('remembered consent accumulates: approving one scope then another remembers both', async () => {
+    const agent = new Agent();
+    const opts = { issuer: s.issuer, clientId: CLIENT, redirectUri: CALLBACK, agent, ...spare };
+    assert.equal((await authorize({ ...opts, scope: 'resources:read' })).consentShown, true);
+    assert.equal((await authorize({ ...opts, scope: 'prompts:execute' })).consentShown, true);
+    const first = await authorize({ ...opts, scope: 'resources:read' });
+    assert.equal(first.consentShown, false, 'the first approval must still be remembered');
+    const both = await authorize({ ...opts, scope: 'resources:read prompts:execute' });
+    assert.equal(both.consentShown, false);
+  });
 });
 
 describe('CSRF and framing', () => {
