@@ -65,4 +65,17 @@ describe('authorization server metadata', () => {
       assert.equal(key.d, undefined, 'the private key must never be published');
     }
   });
+
+  test('RFC 8414 §2: every endpoint the metadata advertises exists on this server', async () => {
+    const { body } = await getJson(`${server.issuer}/.well-known/oauth-authorization-server`);
+    for (const key of Object.keys(body).filter((k) => k.endsWith('_endpoint') || k === 'jwks_uri')) {
+      const url = body[key] as string;
+      assert.ok(url.startsWith(`${server.issuer}/`), `${key} is on the issuer`);
+      const method = key === 'authorization_endpoint' || key === 'jwks_uri' ? 'GET' : 'POST';
+      const response = await fetch(url, { method, redirect: 'manual' });
+      await response.body?.cancel();
+      assert.notEqual(response.status, 404, `${key} ${url}`);
+      assert.ok(response.status < 500, `${key} ${url}: ${response.status}`);
+    }
+  });
 });
