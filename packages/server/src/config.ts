@@ -35,6 +35,8 @@ export interface AuthorizationServerConfig {
   sessionTtl?: number;
   /** Dynamic client registration: whether it is open, and how many DCR clients may exist. */
   registration?: { enabled?: boolean; maxClients?: number; perIpPerHour?: number };
+  /** Failed token requests (bad client credentials, codes, refresh tokens) per address in 15 minutes. Default 100. */
+  tokenFailuresPer15Minutes?: number;
   /** Failed logins allowed per username and per address in 15 minutes. Default 10. */
   loginAttemptsPer15Minutes?: number;
   /**
@@ -103,6 +105,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
       perIpPerHour: config.registration?.perIpPerHour ?? 20,
     },
     loginAttemptsPer15Minutes: config.loginAttemptsPer15Minutes ?? 10,
+    tokenFailuresPer15Minutes: config.tokenFailuresPer15Minutes ?? 100,
     clientIdMetadataDocuments: { enabled: true, ...config.clientIdMetadataDocuments },
     now: config.now ?? (() => Math.floor(Date.now() / 1000)),
     secureCookies: !insecure,

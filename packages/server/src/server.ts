@@ -9,6 +9,7 @@ import { registerEndpoint } from './endpoints/register.ts';
 import { revocationFeedEndpoint } from './endpoints/revocation-feed.ts';
 import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
+import { TokenFailureLimit } from './endpoints/token-failure-limit.ts';
 import type { RequestContext } from './http/node.ts';
 import { accountRoute, isAccountPath } from './interaction/account.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
@@ -64,6 +65,7 @@ export async function createAuthorizationServer(
   );
   const ctx = createContext(config, { store, secrets, keys, revocations, clients });
 
+  const tokenFailures = new TokenFailureLimit(ctx);
   const metadata = metadataEndpoint(ctx);
   const jwks = jwksEndpoint(ctx);
   const css = () =>
@@ -87,7 +89,7 @@ export async function createAuthorizationServer(
         if (get || method === 'POST') return authorizeEndpoint(ctx, request);
         break;
       case '/oauth/token':
-        return tokenEndpoint(ctx, request);
+        return tokenEndpoint(ctx, request, tokenFailures, remoteAddress);
       case '/oauth/revoke':
         return revokeEndpoint(ctx, request);
       case '/oauth/introspect':

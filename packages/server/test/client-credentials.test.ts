@@ -121,3 +121,38 @@ describe('client_credentials (RFC 6749 §4.4)', () => {
     assert.equal(bad.status, 401);
   });
 });
+
+describe('token endpoint failure limit', () => {
+  test('an address that keeps failing client authentication gets 429 slow_down, counted in the store', async () => {
+    const limited = await startAuthorizationServer({ now: clock.now, tokenFailuresPer15Minutes: 3 });
+    try {
+      const client = await limited.addClient({ confidential: true, scope: 'tools:list' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.post(
+          '/oauth/token',
+          { grant_type: 'client_credentials' },
+          basicAuth(client.client_id, 'wrong'),
+        );
+        statuses.push(res.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+      const good = await limited.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        basicAuth(client.client_id, client.secret as string),
+      );
+      assert.equal(good.status, 429, 'refused from memory while the window lasts');
+      assert.ok(Number(good.headers.get('retry-after')) > 0);
+      clock.advance(15 * 60);
+      const later = await limited.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        basicAuth(client.client_id, client.secret as string),
+      );
+      assert.equal(later.status, 200, 'the next window starts afresh');
+    } finally {
+      await limited.close();
+    }
+  });
+});
