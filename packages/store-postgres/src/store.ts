@@ -473,6 +473,14 @@ export class PostgresStore implements Store {
     return Number(row?.count);
   }
 
+  async countRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
+    const [row] = await this.#rows('SELECT count FROM rate_limits WHERE key = $1 AND window_start = $2', [
+      key,
+      now - (now % windowSeconds),
+    ]);
+    return row ? Number(row.count) : 0;
+  }
+
   async appendAudit(event: AuditEvent): Promise<void> {
     await this.#pool.query(
       'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',

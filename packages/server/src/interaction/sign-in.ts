@@ -27,12 +27,16 @@ export async function checkCredentials(
   // field must not land in the audit log.
   const who = user ? { user_id: user.id } : { detail: { unknown_username: true } };
   const limit = ctx.config.loginAttemptsPer15Minutes;
-  const [byUser, byAddress] = await Promise.all([
-    // Keyed by the name's HMAC, for the same reason: the store keeps nothing a user typed.
-    ctx.store.hitRateLimit(`login:user:${ctx.secrets.hash(username.toLowerCase())}`, LOGIN_WINDOW, now),
-    ctx.store.hitRateLimit(`login:ip:${remoteAddress}`, LOGIN_WINDOW, now),
-  ]);
-  if (byUser > limit || byAddress > limit * 5) {
+  // Keyed by the name's HMAC, for the same reason: the store keeps nothing a user typed.
+  const keys = [
+    `login:user:${ctx.secrets.hash(username.toLowerCase())}`,
+    `login:ip:${remoteAddress}`,
+  ] as const;
+  // Only failures count; a user who signs in often is never locked out by success.
+  const [byUser, byAddress] = await Promise.all(
+    keys.map((k) => ctx.store.countRateLimit(k, LOGIN_WINDOW, now)),
+  );
+  if ((byUser as number) >= limit || (byAddress as number) >= limit * 5) {
     await ctx.audit({ type: 'login.rate_limited', ...who });
     return {
       ok: false,
@@ -45,6 +49,7 @@ export async function checkCredentials(
   // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
   const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
   if (!user || !ok || user.disabled) {
+    await Promise.all(keys.map((k) => ctx.store.hitRateLimit(k, LOGIN_WINDOW, now)));
     await ctx.audit({ type: 'login.failed', ...who });
     return { ok: false, status: 401, error: 'The username or password is incorrect.', username };
   }

@@ -236,6 +236,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.hitRateLimit('login:ada', 60, 150), 2);
       assert.equal(await store.hitRateLimit('login:ada', 60, 180), 1);
       assert.equal(await store.hitRateLimit('login:bob', 60, 180), 1);
+      assert.equal(await store.countRateLimit('login:bob', 60, 200), 1, 'reading does not count');
+      assert.equal(await store.countRateLimit('login:bob', 60, 200), 1);
+      assert.equal(await store.countRateLimit('login:carol', 60, 200), 0);
     });
 
     test('audit events append in order and page by id', async () => {

@@ -510,6 +510,14 @@ export class SqliteStore implements Store {
     return Number(row.count);
   }
 
+  async countRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
+    const row = this.#sql('SELECT count FROM rate_limits WHERE key = ? AND window_start = ?').get(
+      key,
+      now - (now % windowSeconds),
+    ) as Row | undefined;
+    return row ? Number(row.count) : 0;
+  }
+
   async appendAudit(event: AuditEvent): Promise<void> {
     this.#sql(
       'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',

@@ -227,6 +227,8 @@ export interface Store {
 
   /** Counts a hit in a fixed window and returns the count so far in that window. */
   hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
+  /** The count so far in the current window, without counting a hit. */
+  countRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
 
   appendAudit(event: AuditEvent): Promise<void>;
   listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
