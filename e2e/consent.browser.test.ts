@@ -72,7 +72,7 @@ test('MCP security best practices: the consent page shows the app, each scope as
           'Read resources',
         ]);
         assert.equal(await p.locator('.redirect-host').textContent(), new URL(callback.url).host);
-        assert.match((await p.locator('.identity').textContent()) ?? '', /Unverified application/);
+        assert.match((await p.locator('.identity').textContent()) ?? '', /Registered by the administrator/);
         const path = await screenshot(p, 'consent');
         assert.ok(path.endsWith('consent.png'));
       },

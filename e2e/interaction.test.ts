@@ -116,7 +116,7 @@ describe('sign-in', () => {
 });
 
 describe('consent', () => {
-  test('MCP security best practices: the consent screen names the app, says it is unverified, shows the redirect host and each scope as a sentence', async () => {
+  test('MCP security best practices: the consent screen names the app, says who vouches for it, shows the redirect host and each scope as a sentence', async () => {
     const flow = await authorize({
       issuer: s.issuer,
       clientId: CLIENT,
@@ -128,7 +128,7 @@ describe('consent', () => {
     const page = flow.consentPage ?? '';
     // The name is shown escaped: a client cannot inject markup into the consent screen.
     assert.match(page, /Notes &lt;b&gt;for&lt;\/b&gt; MCP/);
-    assert.match(page, /Unverified application/);
+    assert.match(page, /Registered by the administrator of this server/, 'an admin-registered client');
     assert.match(page, /class="redirect-host">notes\.example</);
     assert.match(page, /Run filesystem tools: read and write your files/);
     assert.match(page, /Read resources/);

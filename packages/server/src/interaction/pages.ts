@@ -71,6 +71,8 @@ export interface ConsentView {
   clientName: string;
   /** The verified domain for a CIMD client; undefined for clients whose identity is unverified. */
   verifiedDomain?: string | undefined;
+  /** Registered by this server's administrator (not self-registered). */
+  preregistered?: boolean;
   redirectHost: string;
   scopes: ScopeDefinition[];
   username: string;
@@ -85,7 +87,9 @@ export function consentPage(view: ConsentView): string {
 ${
   view.verifiedDomain
     ? html`<p class="identity verified">Verified: this application is published by <strong>${view.verifiedDomain}</strong>.</p>`
-    : html`<p class="identity unverified">Unverified application: Gatehouse cannot confirm who publishes it. Only continue if you trust it.</p>`
+    : view.preregistered
+      ? html`<p class="identity verified">Registered by the administrator of this server.</p>`
+      : html`<p class="identity unverified">Unverified application: Gatehouse cannot confirm who publishes it. Only continue if you trust it.</p>`
 }
 <p>Signed in as <strong>${view.username}</strong>. This application wants to:</p>
 <ul class="scopes">

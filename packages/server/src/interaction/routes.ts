@@ -81,6 +81,7 @@ async function renderConsent(
     csrf: csrf.token,
     clientName: client.client_name,
     verifiedDomain: client.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
+    preregistered: client.kind === 'preregistered',
     redirectHost: redirect.host,
     scopes: ctx.catalogue.describe(pending.scope),
     username: user.username,
