@@ -5,7 +5,7 @@ import { formatTime } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { UsageError } from '../output.ts';
 
-const USAGE = 'gatehouse audit tail [-n 20] [--json] [--follow]   [--data DIR]';
+const USAGE = 'gatehouse audit tail [-n 20] [--json] [--follow]   [--data DIR] [--store postgres://…]';
 const PAGE = 1000;
 const FOLLOW_POLL_MS = 500;
 
@@ -21,6 +21,7 @@ export async function run(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       data: { type: 'string' },
+      store: { type: 'string' },
       json: { type: 'boolean' },
       follow: { type: 'boolean', short: 'f' },
       lines: { type: 'string', short: 'n', default: '20' },
@@ -28,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
   });
   const count = Number(values.lines);
   if (positionals[0] !== 'tail' || !Number.isInteger(count) || count < 0) throw new UsageError(USAGE);
-  const data = openDataFolder(values.data);
+  const data = await openDataFolder(values);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);

@@ -11,7 +11,7 @@ import { openDataFolder } from '../data.ts';
 import { printJson, UsageError } from '../output.ts';
 
 const USAGE = `gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
-gatehouse clients list [--json] | remove CLIENT_ID   [--data DIR]`;
+gatehouse clients list [--json] | remove CLIENT_ID   [--data DIR] [--store postgres://…]`;
 
 /** A random client id that never starts with '-', so that it can be passed to commands as is. */
 function newClientId(): string {
@@ -28,6 +28,7 @@ export async function run(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       data: { type: 'string' },
+      store: { type: 'string' },
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
@@ -36,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
     },
   });
   const [verb, id] = positionals;
-  const data = openDataFolder(values.data);
+  const data = await openDataFolder(values);
   try {
     if (verb === 'list') {
       const clients = await data.store.listClients();

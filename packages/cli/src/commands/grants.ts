@@ -5,7 +5,7 @@ import { openDataFolder } from '../data.ts';
 import { printJson, UsageError } from '../output.ts';
 
 const USAGE = `gatehouse grants list [--user NAME] [--client CLIENT_ID] [--all] [--json]
-gatehouse grants revoke GRANT_ID [--reason TEXT]   [--data DIR]`;
+gatehouse grants revoke GRANT_ID [--reason TEXT]   [--data DIR] [--store postgres://…]`;
 
 /**
  * `gatehouse grants …`: what each user has allowed each application. `revoke` takes effect in a
@@ -18,6 +18,7 @@ export async function run(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       data: { type: 'string' },
+      store: { type: 'string' },
       user: { type: 'string' },
       client: { type: 'string' },
       all: { type: 'boolean' },
@@ -27,7 +28,7 @@ export async function run(args: string[]): Promise<number> {
   });
   const [verb, id] = positionals;
   if (verb !== 'list' && verb !== 'revoke') throw new UsageError(USAGE);
-  const data = openDataFolder(values.data);
+  const data = await openDataFolder(values);
   try {
     const { store } = data;
     if (verb === 'revoke') {

@@ -4,7 +4,7 @@ import { auditAdmin, formatTime, nowSeconds } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { printJson, UsageError } from '../output.ts';
 
-const USAGE = 'gatehouse keys list [--json] | rotate [--json]   [--data DIR]';
+const USAGE = 'gatehouse keys list [--json] | rotate [--json]   [--data DIR] [--store postgres://…]';
 
 /**
  * `gatehouse keys …`: the access-token signing keys. `rotate` publishes a new key at once, which
@@ -16,11 +16,11 @@ export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { data: { type: 'string' }, json: { type: 'boolean' } },
+    options: { data: { type: 'string' }, store: { type: 'string' }, json: { type: 'boolean' } },
   });
   const [verb] = positionals;
   if (verb !== 'list' && verb !== 'rotate') throw new UsageError(USAGE);
-  const data = openDataFolder(values.data);
+  const data = await openDataFolder(values);
   try {
     const now = nowSeconds();
     if (verb === 'rotate') {

@@ -1,42 +1,13 @@
 import { createServer } from 'node:http';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { protectDemo } from '@gatehouse/demo-mcp';
-import {
-  createAuthorizationServer,
-  createSecrets,
-  type FetchHandler,
-  loadMasterSecret,
-  toNodeListener,
-} from '@gatehouse/server';
-import { type DataFolder, DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
+import { createAuthorizationServer, type FetchHandler, toNodeListener } from '@gatehouse/server';
+import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { UsageError } from '../output.ts';
 
 const USAGE =
   'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…]';
-
-/**
- * The data folder with a PostgreSQL store instead of SQLite (the folder still holds the master
- * secret unless GATEHOUSE_SECRET is set). `pg` is loaded only here, so the default path never loads it.
- */
-async function openWithStore(url: string, dir: string): Promise<DataFolder> {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new UsageError(
-      `--store must be a postgres:// URL, e.g. postgres://gatehouse@db:5432/gatehouse\n${USAGE}`,
-    );
-  }
-  const { openPostgresStore, redactConnectionString } = await import('@gatehouse/store-postgres');
-  const abs = resolvePath(dir);
-  const masterSecret = loadMasterSecret(abs);
-  try {
-    const store = await openPostgresStore({ connectionString: url });
-    return { dir: abs, store, masterSecret, secrets: createSecrets(masterSecret) };
-  } catch (err) {
-    throw new UsageError(
-      `cannot open the store at ${redactConnectionString(url)}: ${(err as Error).message}`,
-    );
-  }
-}
 
 /** The issuer a fresh machine gets: the address we listen on, over http, which only loopback allows. */
 function defaultIssuer(host: string, port: number): string {
@@ -61,7 +32,7 @@ export async function run(args: string[]): Promise<number> {
     throw new UsageError(`--port must be a port number.\n${USAGE}`);
   const host = values.host;
 
-  const data = values.store ? await openWithStore(values.store, values.data) : openDataFolder(values.data);
+  const data = await openDataFolder({ data: values.data, store: values.store || undefined });
   const server = createServer();
   // Port 0 picks a free port; the issuer needs the real one, so listen before building it.
   await new Promise<void>((resolve, reject) => {

@@ -5,17 +5,22 @@ import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { printJson, readStdin, UsageError } from '../output.ts';
 
-const USAGE = `gatehouse users add NAME --password-stdin | list [--json] | disable NAME | enable NAME | remove NAME   [--data DIR]`;
+const USAGE = `gatehouse users add NAME --password-stdin | list [--json] | disable NAME | enable NAME | remove NAME   [--data DIR] [--store postgres://…]`;
 
 /** `gatehouse users …`: local user accounts for the sign-in page. */
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { data: { type: 'string' }, 'password-stdin': { type: 'boolean' }, json: { type: 'boolean' } },
+    options: {
+      data: { type: 'string' },
+      store: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
   });
   const [verb, name] = positionals;
-  const data = openDataFolder(values.data);
+  const data = await openDataFolder(values);
   try {
     if (verb === 'list') {
       const users = await data.store.listUsers();
