@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { auth, Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
+import type { Browser, Page } from 'playwright-core';
+import { browserSkipReason, launchChromium } from '../helpers/browser.ts';
+import { addClient, addUser, type RunningGatehouse, serve } from '../helpers/gatehouse-cli.ts';
+import { tempDir } from '../helpers/temp.ts';
+import { BrowserOAuthProvider, type LoopbackCallback, startCallback } from './browser-provider.ts';
+import { recordingFetch } from './traffic.ts';
+
+/**
+ * The official MCP SDK client v2 (`@modelcontextprotocol/client`) against `gatehouse serve`, with
+ * nothing but an `OAuthClientProvider` and a person in headless Chromium: the SDK discovers, registers,
+ * runs PKCE and calls tools on the guarded demo server at `<issuer>/mcp`.
+ */
+const skip = browserSkipReason();
+const USER = { username: 'vera', password: 'vera-password-123' };
+const NARROW = 'tools:list tools:execute:filesystem';
+
+let data: Awaited<ReturnType<typeof tempDir>>;
+let server: RunningGatehouse;
+let callback: LoopbackCallback;
+let browser: Browser;
+let page: Page;
+let mcpUrl: URL;
+
+before(async () => {
+  if (skip) return;
+  data = await tempDir();
+  await addUser(data.dir, USER.username, USER.password);
+  server = await serve(data.dir);
+  mcpUrl = new URL(`${server.issuer}/mcp`);
+  callback = await startCallback();
+  browser = await launchChromium();
+  page = await (await browser.newContext()).newPage();
+});
+after(async () => {
+  await browser?.close();
+  await callback?.close();
+  await server?.stop();
+  await data?.remove();
+});
+
+const provider = (clientName: string) => new BrowserOAuthProvider({ page, callback, clientName, ...USER });
+
+/** A connected SDK client whose every request is recorded. */
+async function connect(authProvider: BrowserOAuthProvider, traffic = recordingFetch()) {
+  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider, fetch: traffic.fetch });
+  const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport, traffic };
+}
+
+/**
+ * The scopes of a request or token, sorted, without `offline_access`: the SDK adds that one by
+ * itself when the AS offers it and the client may refresh (SEP-835), which is not what is tested.
+ */
+const scopes = (value: string | null | undefined) =>
+  (value ?? '')
+    .split(' ')
+    .filter((s) => s && s !== 'offline_access')
+    .sort();
+
+const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]?.text ?? '';
+
+let first: BrowserOAuthProvider;
+
+test('MCP authorization with SDK v2: a 401 leads to RFC 9728 discovery, DCR, PKCE S256, sign-in and consent in Chromium, then tool calls work', {
+  skip,
+}, async () => {
+  first = provider('SDK v2 agent');
+  const traffic = recordingFetch();
+  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: first, fetch: traffic.fetch });
+  const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
+  // The first connection ends at the redirect: the app waits for the user to come back.
+  await assert.rejects(client.connect(transport), UnauthorizedError);
+  assert.deepEqual(traffic.lines().slice(0, 4), [
+    'POST /mcp 401',
+    'GET /.well-known/oauth-protected-resource/mcp 200',
+    'GET /.well-known/oauth-authorization-server 200',
+    'POST /oauth/register 201',
+  ]);
+  assert.match(
+    traffic.log[0]?.challenge ?? '',
+    /^Bearer .*resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/,
+  );
+  assert.equal(first.registrations, 1);
+  assert.equal(first.consentShown, true);
+
+  const [authorization] = first.authorizations;
+  assert.ok(authorization);
+  assert.equal(authorization.origin + authorization.pathname, `${server.issuer}/oauth/authorize`);
+  const q = authorization.searchParams;
+  assert.equal(q.get('response_type'), 'code');
+  assert.equal(q.get('client_id'), first.clientInformation()?.client_id);
+  assert.equal(q.get('code_challenge_method'), 'S256');
+  assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(q.get('resource'), mcpUrl.href);
+  assert.equal(q.get('redirect_uri'), callback.url);
+
+  const params = first.takeCallback();
+  assert.equal(params.get('iss'), server.issuer, 'RFC 9207: iss in the authorization response');
+  await transport.finishAuth(params);
+  assert.equal(traffic.lines().at(-1), 'POST /oauth/token 200');
+  const tokens = first.tokens();
+  assert.ok(tokens?.access_token && tokens.refresh_token);
+
+  const { client: connected, traffic: after } = await connect(first);
+  try {
+    const { tools } = await connected.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      'execute',
+      'list_files',
+      'query',
+      'read_file',
+      'search_files',
+      'write_file',
+    ]);
+    assert.match(text(await connected.callTool({ name: 'list_files', arguments: {} })), /README\.md/);
+    assert.match(
+      text(await connected.callTool({ name: 'query', arguments: { sql: 'SELECT title FROM notes' } })),
+      /Welcome/,
+    );
+    // Every request got past the guard (the stateless demo answers a GET stream with 405).
+    assert.ok(
+      after.log.every((e) => e.status !== 401 && e.status !== 403),
+      after.lines().join('\n'),
+    );
+    assert.ok(after.log.every((e) => e.authorization === `Bearer ${tokens.access_token}`));
+  } finally {
+    await connected.close();
+  }
+});
+
+/**
+ * The host asks for less than the server suggests (listing and the filesystem tools), then calls a
+ * database tool: 403 naming `tools:execute:database`, the SDK re-authorizes with the union of what it
+ * held and what was challenged (consent for the new scope only), and the app resumes.
+ */
+async function narrowThenStepUp(narrow: BrowserOAuthProvider) {
+  const consentPages: string[] = [];
+  narrow.onConsent = async (p) => {
+    consentPages.push((await p.locator('body').textContent()) ?? '');
+  };
+  assert.equal(await auth(narrow, { serverUrl: mcpUrl, scope: NARROW }), 'REDIRECT');
+  assert.deepEqual(scopes(narrow.authorizations[0]?.searchParams.get('scope')), scopes(NARROW));
+  assert.match(consentPages[0] ?? '', /filesystem/i);
+  assert.doesNotMatch(consentPages[0] ?? '', /database/i);
+
+  const traffic = recordingFetch();
+  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: narrow, fetch: traffic.fetch });
+  await transport.finishAuth(narrow.takeCallback());
+  assert.deepEqual(scopes(narrow.tokens()?.scope), scopes(NARROW));
+  const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      'list_files',
+      'read_file',
+      'search_files',
+      'write_file',
+    ]);
+    assert.match(text(await client.callTool({ name: 'list_files', arguments: {} })), /README\.md/);
+
+    const before = traffic.log.length;
+    await assert.rejects(
+      client.callTool({ name: 'query', arguments: { sql: 'SELECT title FROM notes' } }),
+      UnauthorizedError,
+    );
+    const refused = traffic.log.slice(before).find((e) => e.status === 403);
+    assert.ok(refused, traffic.lines().join('\n'));
+    assert.equal(refused.path, '/mcp');
+    assert.match(refused.challenge ?? '', /error="insufficient_scope"/);
+    assert.match(refused.challenge ?? '', /scope="tools:execute:database"/);
+    assert.match(refused.challenge ?? '', /resource_metadata="/);
+
+    const stepUp = narrow.authorizations[1];
+    assert.ok(stepUp, 'a second authorization request');
+    assert.deepEqual(scopes(stepUp.searchParams.get('scope')), [
+      'tools:execute:database',
+      'tools:execute:filesystem',
+      'tools:list',
+    ]);
+    assert.equal(narrow.consentShown, true, 'the new scope needs the user’s consent');
+    assert.match(consentPages[1] ?? '', /database/i);
+
+    await transport.finishAuth(narrow.takeCallback());
+    assert.match(
+      text(await client.callTool({ name: 'query', arguments: { sql: 'SELECT title FROM notes' } })),
+      /Welcome/,
+    );
+    // The union kept what was granted before.
+    assert.match(text(await client.callTool({ name: 'list_files', arguments: {} })), /README\.md/);
+  } finally {
+    await client.close();
+  }
+}
+
+test('MCP authorization: a token without tools:execute:database gets 403 insufficient_scope naming it; SDK v2 step-up asks for the union and then succeeds (pre-registered client)', {
+  skip,
+}, async () => {
+  const registered = await addClient(data.dir, { name: 'SDK v2 narrow agent', redirectUris: [callback.url] });
+  const narrow = new BrowserOAuthProvider({
+    page,
+    callback,
+    clientName: 'SDK v2 narrow agent',
+    preregistered: { ...registered, issuer: server.issuer },
+    ...USER,
+  });
+  await narrowThenStepUp(narrow);
+  assert.equal(narrow.registrations, 0, 'no DCR for a pre-registered client');
+});
+
+test('MCP authorization: step-up works for a client registered by DCR with the narrow scope', {
+  skip,
+  // The SDK registers with the scope of its first request (RFC 7591 `scope`), and the AS treats a
+  // registered scope as a ceiling, so the step-up request is refused with invalid_scope.
+  todo: 'the AS caps DCR clients at their registered scope, which blocks MCP step-up (packages/server)',
+}, async () => {
+  const narrow = provider('SDK v2 narrow DCR agent');
+  await narrowThenStepUp(narrow);
+  assert.equal(narrow.registrations, 1, 'step-up reuses the registration');
+});
+
+test('RFC 7009: an access token revoked at /oauth/revoke gets 401 invalid_token on the next request; revoking the refresh token ends the grant', {
+  skip,
+}, async () => {
+  const tokens = first.tokens();
+  const clientId = first.clientInformation()?.client_id;
+  assert.ok(tokens?.refresh_token && clientId);
+  const revoke = (token: string) =>
+    fetch(`${server.issuer}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, client_id: clientId }),
+    });
+  const listTools = (token: string) =>
+    fetch(mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+
+  assert.equal((await listTools(tokens.access_token)).status, 200);
+  assert.equal((await revoke(tokens.access_token)).status, 200);
+  const refused = await listTools(tokens.access_token);
+  assert.equal(refused.status, 401);
+  assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+
+  // The SDK sees the 401, refreshes (the grant is still alive) and carries on.
+  const { client, traffic } = await connect(first);
+  try {
+    await client.listTools();
+    assert.deepEqual(traffic.lines().slice(0, 3), [
+      'POST /mcp 401',
+      'POST /oauth/token 200',
+      'POST /mcp 200',
+    ]);
+    const renewed = first.tokens();
+    assert.ok(renewed?.refresh_token && renewed.access_token !== tokens.access_token);
+
+    // Revoking the refresh token revokes the whole grant: the new access token dies with it.
+    assert.equal((await revoke(renewed.refresh_token)).status, 200);
+    assert.equal((await listTools(renewed.access_token)).status, 401);
+    first.interactive = false;
+    const before = traffic.log.length;
+    await assert.rejects(client.listTools(), UnauthorizedError);
+    assert.deepEqual(traffic.lines().slice(before, before + 2), ['POST /mcp 401', 'POST /oauth/token 400']);
+    assert.equal(first.authorizations.length, 2, 'with the grant gone, only a new sign-in helps');
+  } finally {
+    await client.close();
+  }
+});
