@@ -13,6 +13,8 @@ export * from './interaction/headless.ts';
 export * from './interaction/loopback.ts';
 export type * from './interaction/types.ts';
 export * from './mcp.ts';
+export * from './sdk/connect.ts';
+export * from './sdk/provider.ts';
 export * from './session.ts';
 export * from './store/file.ts';
 export * from './store/memory.ts';

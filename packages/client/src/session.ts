@@ -41,11 +41,17 @@ export interface OAuthClientOptions {
   wantRefreshToken?: boolean;
 }
 
-interface Context {
+/** What discovery found for the resource: its RFC 9728 metadata and its authorization server's. */
+export interface DiscoveredContext {
   prm: ProtectedResourceMetadata;
   as: AuthorizationServerMetadata;
+  /** The RFC 8707 resource indicator: the metadata's `resource`, verbatim. */
   resource: string;
+  /** Where the protected-resource metadata was found. */
+  resourceMetadataUrl: string;
 }
+
+type Context = DiscoveredContext;
 
 interface Challenge {
   error?: string | undefined;
@@ -107,12 +113,19 @@ export class OAuthClient {
    * server's 401 starts discovery).
    */
   async accessToken(): Promise<string | undefined> {
+    return (await this.freshTokens())?.access_token;
+  }
+
+  /**
+   * The stored tokens, refreshed first (single-flight, under the store's lock) when the access
+   * token expires within the skew. A dead grant throws `ClientError('reauthorization_required')`.
+   */
+  async freshTokens(): Promise<StoredTokens | undefined> {
     const tokens = await this.storedTokens();
-    if (!tokens) return undefined;
-    if (!this.#expiringSoon(tokens)) return tokens.access_token;
-    if (tokens.refresh_token) return (await this.#refresh(tokens, undefined)).access_token;
-    if (this.#options.clientCredentials) return (await this.authorize()).access_token;
-    return tokens.access_token;
+    if (!tokens || !this.#expiringSoon(tokens)) return tokens;
+    if (tokens.refresh_token) return this.#refresh(tokens, undefined);
+    if (this.#options.clientCredentials) return this.authorize();
+    return tokens;
   }
 
   /**
@@ -203,10 +216,19 @@ export class OAuthClient {
     return (await this.authorize({ challenge })).access_token;
   }
 
+  /**
+   * RFC 9728 then RFC 8414 discovery, with every check (resource covers the URL, issuer echoed,
+   * S256 listed, https endpoints). `resourceMetadataUrl` is the 401 challenge's, when there is one.
+   */
+  discover(resourceMetadataUrl?: string): Promise<DiscoveredContext> {
+    return this.#discover(resourceMetadataUrl);
+  }
+
   async #discover(resourceMetadataUrl?: string): Promise<Context> {
     let prm: ProtectedResourceMetadata;
+    let foundAt: string;
     try {
-      ({ metadata: prm } = await discoverProtectedResource(this.resourceUrl, {
+      ({ metadata: prm, url: foundAt } = await discoverProtectedResource(this.resourceUrl, {
         fetch: this.#fetch,
         resourceMetadataUrl,
       }));
@@ -221,14 +243,14 @@ export class OAuthClient {
       await probe.body?.cancel();
       const url = readChallenge(probe).resource_metadata;
       if (!url) throw err;
-      ({ metadata: prm } = await discoverProtectedResource(this.resourceUrl, {
+      ({ metadata: prm, url: foundAt } = await discoverProtectedResource(this.resourceUrl, {
         fetch: this.#fetch,
         resourceMetadataUrl: url,
       }));
     }
     const issuer = prm.authorization_servers?.[0] as string;
     const as = await this.#asMetadata(issuer);
-    this.#context = { prm, as, resource: prm.resource };
+    this.#context = { prm, as, resource: prm.resource, resourceMetadataUrl: foundAt };
     return this.#context;
   }
 
