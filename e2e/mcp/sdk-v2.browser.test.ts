@@ -7,6 +7,7 @@ import { addClient, addUser, type RunningGatehouse, serve } from '../helpers/gat
 import { tempDir } from '../helpers/temp.ts';
 import { BrowserOAuthProvider, type LoopbackCallback, startCallback } from './browser-provider.ts';
 import { recordingFetch } from './traffic.ts';
+import { rawToolsList, revoke as revokeAt, scopes, text } from './wire.ts';
 
 /**
  * The official MCP SDK client v2 (`@modelcontextprotocol/client`) against `gatehouse serve`, with
@@ -50,18 +51,6 @@ async function connect(authProvider: BrowserOAuthProvider, traffic = recordingFe
   await client.connect(transport);
   return { client, transport, traffic };
 }
-
-/**
- * The scopes of a request or token, sorted, without `offline_access`: the SDK adds that one by
- * itself when the AS offers it and the client may refresh (SEP-835), which is not what is tested.
- */
-const scopes = (value: string | null | undefined) =>
-  (value ?? '')
-    .split(' ')
-    .filter((s) => s && s !== 'offline_access')
-    .sort();
-
-const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]?.text ?? '';
 
 let first: BrowserOAuthProvider;
 
@@ -229,23 +218,8 @@ test('RFC 7009: an access token revoked at /oauth/revoke gets 401 invalid_token 
   const tokens = first.tokens();
   const clientId = first.clientInformation()?.client_id;
   assert.ok(tokens?.refresh_token && clientId);
-  const revoke = (token: string) =>
-    fetch(`${server.issuer}/oauth/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token, client_id: clientId }),
-    });
-  const listTools = (token: string) =>
-    fetch(mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2025-11-25',
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-    });
+  const revoke = (token: string) => revokeAt(server.issuer, clientId, token);
+  const listTools = (token: string) => rawToolsList(mcpUrl, token);
 
   assert.equal((await listTools(tokens.access_token)).status, 200);
   assert.equal((await revoke(tokens.access_token)).status, 200);
