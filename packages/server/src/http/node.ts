@@ -9,6 +9,13 @@ export interface RequestContext {
 export type FetchHandler = (request: Request, context?: RequestContext) => Promise<Response>;
 
 /**
+ * Bodies that declare a length up to this are read into memory before the handler runs: cheaper
+ * than a web stream over the socket, and no larger than what the form and JSON readers accept
+ * anyway. Longer or chunked bodies are streamed, so the handler can refuse them unread.
+ */
+const BUFFERED_BODY_LIMIT = 64 * 1024;
+
+/**
  * Adapts a web-standard handler to node:http. `origin` is the externally visible origin (the
  * issuer's), so that URLs are built from configuration rather than from the Host header.
  */
@@ -24,18 +31,43 @@ export function toNodeListener(handler: FetchHandler, origin: string) {
       const request = new Request(new URL(req.url ?? '/', origin), {
         method,
         headers,
-        body: hasBody ? (Readable.toWeb(req) as ReadableStream) : undefined,
+        body: hasBody ? await requestBody(req) : undefined,
         duplex: 'half',
       } as RequestInit);
       const response = await handler(request, { remoteAddress: req.socket.remoteAddress });
       await writeResponse(response, res);
     } catch {
-      // The handler already turns errors into responses; this is the transport failing.
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(res.headersSent ? undefined : '{"error":"server_error"}');
+      // The handler already turns errors into responses; this is the transport failing. Once the
+      // head is out, all that is left is to end the response (writeHead sets headersSent).
+      if (res.headersSent) res.end();
+      else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
     }
   };
 }
+
+/** A small body of declared length as bytes; anything else as a stream. */
+function requestBody(req: IncomingMessage): Promise<Uint8Array> | ReadableStream {
+  const declared = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || declared === undefined) {
+    return Readable.toWeb(req) as ReadableStream;
+  }
+  const length = Number(declared);
+  if (!(length <= BUFFERED_BODY_LIMIT)) return Readable.toWeb(req) as ReadableStream;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once('error', reject);
+    // A client that goes away mid-body: there is nobody left to answer.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
+  });
+}
+
+/** Responses that are whole documents; anything else (SSE, long polls, downloads) is streamed. */
+const isDocument = (type: string | null) =>
+  type !== null && /^(application\/([\w.+-]*\+)?json|text\/(html|css|plain))\b/i.test(type);
 
 async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
   const headers: Record<string, string | string[]> = {};
@@ -44,11 +76,20 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  // A document goes out in one write with its length, rather than chunk by chunk.
+  if (isDocument(response.headers.get('content-type'))) {
+    const body = new Uint8Array(await response.arrayBuffer());
+    headers['content-length'] ??= String(body.byteLength);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
   // Stream, so that long-lived responses (SSE, long polls) flow as they are produced.
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));

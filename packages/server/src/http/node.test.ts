@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { type FetchHandler, toNodeListener } from './node.ts';
+
+let server: Server;
+let origin: string;
+let handler: FetchHandler;
+
+before(async () => {
+  server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on(
+    'request',
+    toNodeListener((request, context) => handler(request, context), origin),
+  );
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** A raw request, so that the test sees the exact framing (Content-Length or chunked). */
+function send(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | string[] } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${origin}${path}`, {
+      method: options.method ?? 'GET',
+      headers: options.headers,
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+    });
+    req.on('error', reject);
+    for (const part of [options.body ?? []].flat()) req.write(part);
+    req.end();
+  });
+}
+
+test('a small form body reaches the handler whole, with its headers, method and URL', async () => {
+  handler = async (request, context) =>
+    Response.json({
+      method: request.method,
+      url: request.url,
+      type: request.headers.get('content-type'),
+      body: await request.text(),
+      remote: context?.remoteAddress,
+    });
+  const res = await send('/oauth/token?x=1', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=a+b',
+  });
+  assert.equal(res.status, 200);
+  assert.deepEqual(JSON.parse(res.body), {
+    method: 'POST',
+    url: `${origin}/oauth/token?x=1`,
+    type: 'application/x-www-form-urlencoded',
+    body: 'grant_type=client_credentials&scope=a+b',
+    remote: '127.0.0.1',
+  });
+});
+
+test('a chunked request body (no declared length) is streamed to the handler', async () => {
+  handler = async (request) =>
+    new Response(await request.text(), { headers: { 'content-type': 'text/plain' } });
+  const res = await send('/echo', {
+    method: 'POST',
+    headers: { 'transfer-encoding': 'chunked' },
+    body: ['first ', 'second'],
+  });
+  assert.equal(res.body, 'first second');
+});
+
+test('a body declared larger than the buffering limit is streamed, so the handler may refuse it unread', async () => {
+  let sawStream = false;
+  handler = async (request) => {
+    sawStream = request.body instanceof ReadableStream;
+    return Response.json({ error: 'invalid_request' }, { status: 400 });
+  };
+  const big = 'a'.repeat(100 * 1024);
+  const res = await send('/oauth/token', { method: 'POST', body: big });
+  assert.equal(res.status, 400);
+  assert.ok(sawStream);
+});
+
+test('JSON and HTML documents go out whole with a Content-Length, not chunked', async () => {
+  handler = async () =>
+    new Response('{"access_token":"x"}', {
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    });
+  const res = await send('/oauth/token', { method: 'POST', body: 'a=b' });
+  assert.equal(res.headers['content-length'], String('{"access_token":"x"}'.length));
+  assert.equal(res.headers['transfer-encoding'], undefined);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.equal(res.body, '{"access_token":"x"}');
+});
+
+test('an event stream flows chunk by chunk as it is produced', async () => {
+  let close: () => void = () => {};
+  handler = async () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('data: one\n\n'));
+          close = () => controller.close();
+        },
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+  const first = await new Promise<string>((resolve, reject) => {
+    const req = httpRequest(`${origin}/events`);
+    req.on('response', (res) => {
+      assert.equal(res.headers['transfer-encoding'], 'chunked');
+      res.once('data', (chunk: Buffer) => {
+        resolve(chunk.toString());
+        res.resume();
+        close();
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(first, 'data: one\n\n', 'the first event arrives while the stream is still open');
+});
+
+test('several Set-Cookie headers stay separate', async () => {
+  handler = async () => {
+    const headers = new Headers({ 'content-type': 'text/html' });
+    headers.append('set-cookie', 'a=1; Path=/');
+    headers.append('set-cookie', 'b=2; Path=/');
+    return new Response('<p>ok</p>', { headers });
+  };
+  const res = await send('/page');
+  assert.deepEqual(res.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+  assert.equal(res.body, '<p>ok</p>');
+});
+
+test('a handler that throws becomes a bare server_error', async () => {
+  handler = async () => {
+    throw new Error('secret detail');
+  };
+  const res = await send('/boom');
+  assert.equal(res.status, 500);
+  assert.equal(res.body, '{"error":"server_error"}');
+});
