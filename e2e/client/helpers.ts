@@ -86,10 +86,15 @@ export function formInteraction(
  * The real loopback interaction (a listener on 127.0.0.1, the redirect coming back to it), with
  * headless Chromium standing in for the system browser: it signs in and approves.
  */
-export function chromiumInteraction(browser: Browser, user = USER): AuthorizationInteraction {
+export function chromiumInteraction(
+  browser: Browser,
+  options: { user?: typeof USER; onOpen?: (url: URL) => void } = {},
+): AuthorizationInteraction {
+  const user = options.user ?? USER;
   return loopbackInteraction({
     print: () => {},
     open: async (url) => {
+      options.onOpen?.(new URL(url));
       const redirect = new URL(url).searchParams.get('redirect_uri') as string;
       const context = await browser.newContext();
       try {
@@ -135,4 +140,36 @@ export async function refreshEvents(dataDir: string): Promise<number> {
     .split('\n')
     .filter(Boolean)
     .filter((line) => (JSON.parse(line) as { type?: string }).type === 'token.refreshed').length;
+}
+
+export interface Exchange {
+  method: string;
+  url: URL;
+  status: number;
+  /** The request's form or JSON body, when it had one. */
+  body: string;
+  authorization: string | null;
+  wwwAuthenticate: string | null;
+}
+
+/** A fetch that records every exchange, so a test can check the protocol on the wire. */
+export function recordingFetch(): { fetch: FetchLike; log: Exchange[] } {
+  const log: Exchange[] = [];
+  return {
+    log,
+    async fetch(input, init) {
+      const request = new Request(input, init);
+      const body = request.body ? await request.clone().text() : '';
+      const response = await fetch(request);
+      log.push({
+        method: request.method,
+        url: new URL(request.url),
+        status: response.status,
+        body,
+        authorization: request.headers.get('authorization'),
+        wwwAuthenticate: response.headers.get('www-authenticate'),
+      });
+      return response;
+    },
+  };
 }
