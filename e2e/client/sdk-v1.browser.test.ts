@@ -10,7 +10,7 @@ import { chromiumInteraction, type Gatehouse, recordingFetch, startGatehouse } f
 import { assertAuthorizationSequence } from './sdk-flow.ts';
 
 /**
- * The official MCP SDK v2 client (`@modelcontextprotocol/client`) with McpOAuthProvider as its
+ * The official MCP SDK v1 client (`@modelcontextprotocol/sdk` 1.32) with McpOAuthProvider as its
  * `authProvider`, against `gatehouse serve`; sign-in and consent in headless Chromium.
  */
 const skip = browserSkipReason();

@@ -56,9 +56,4 @@ test('RFC 7591: the client registers with the Gatehouse AS as a native public cl
   assert.equal((await store.getClient(issuer))?.client_id, client.client_id);
 });
 
-// Waiting on the AS: the refresh_token grant, token revocation, and an MCP resource behind
-// `gatehouse serve`, plus a scripted login + consent for the authorization step.
-test.todo('20 concurrent tool calls with a just-expired access token make exactly one refresh request');
-test.todo('two processes sharing a store refresh once between them');
-test.todo('the store file holds no token in plain text after a real login');
-test.todo('a revoked refresh token yields the reauthorization_required error');
+// Refresh, revocation and the store on disk against `gatehouse serve`: e2e/client/refresh.test.ts.
