@@ -3,10 +3,14 @@ import { OAuthClient } from './session.ts';
 import { FileTokenStore } from './store/file.ts';
 import type { TokenStore } from './store/types.ts';
 
+/** Set to `1` to only print the authorization URL (remote shells, CI, tests driving their own browser). */
+export const NO_BROWSER_ENV = 'GATEHOUSE_NO_BROWSER';
+
 /**
  * The OAuthClient the `gatehouse` CLI commands use: the encrypted file store, the loopback
- * redirect with the system browser, and pre-registered credentials or a CIMD URL from the
- * environment (`GATEHOUSE_CLIENT_ID`, `GATEHOUSE_CLIENT_SECRET`, `GATEHOUSE_CLIENT_METADATA_URL`).
+ * redirect with the system browser (opened without a shell; the URL is printed to stderr too, and
+ * only printed when `GATEHOUSE_NO_BROWSER=1`), and pre-registered credentials or a CIMD URL from
+ * the environment (`GATEHOUSE_CLIENT_ID`, `GATEHOUSE_CLIENT_SECRET`, `GATEHOUSE_CLIENT_METADATA_URL`).
  */
 export function cliOAuthClient(
   resource: string,
@@ -17,7 +21,10 @@ export function cliOAuthClient(
   return new OAuthClient({
     resource,
     store: options.store ?? new FileTokenStore({ env }),
-    interaction: loopbackInteraction({ print }),
+    interaction: loopbackInteraction({
+      print,
+      ...(env[NO_BROWSER_ENV] === '1' ? { open: () => false } : {}),
+    }),
     registration: {
       ...(env.GATEHOUSE_CLIENT_ID
         ? {
