@@ -375,7 +375,28 @@ export class PostgresStore implements Store {
   }
 
   async saveSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.#pool.query(
+    await this.#insertSigningKey(this.#pool, key);
+  }
+
+  async saveSigningKeyIfNoneSigns(key: SigningKeyRecord, now: number): Promise<boolean> {
+    // Under READ COMMITTED two instances would both see no key and both insert. EXCLUSIVE mode
+    // queues writers of this table (readers pass) until commit, so the second instance to get the
+    // lock sees the first one's key. The lock is per schema, like the table.
+    return this.#transaction(async (tx) => {
+      await tx.query('LOCK TABLE signing_keys IN EXCLUSIVE MODE');
+      const signing = await this.#rows(
+        'SELECT 1 FROM signing_keys WHERE active_from <= $1 AND (retired_at IS NULL OR retired_at > $1) LIMIT 1',
+        [now],
+        tx,
+      );
+      if (signing.length > 0) return false;
+      await this.#insertSigningKey(tx, key);
+      return true;
+    });
+  }
+
+  async #insertSigningKey(db: Queryable, key: SigningKeyRecord): Promise<void> {
+    await db.query(
       `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at, active_from, retired_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [

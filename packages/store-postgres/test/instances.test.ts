@@ -7,6 +7,33 @@ const masterSecret = 'm'.repeat(43);
 const now = () => 1_800_000_000;
 
 await withTestDatabase((db) => {
+  test('five instances starting at once on an empty schema create one signing key and publish the same JWKS', {
+    timeout: 20_000,
+  }, async (t) => {
+    const schema = db.newSchema();
+    // Migrate first so that the race is the key creation, not the (already serialized) migration.
+    const stores = await Promise.all(Array.from({ length: 5 }, () => db.open(schema, 2)));
+    const servers = await Promise.all(
+      stores.map((store) =>
+        createAuthorizationServer({ issuer: 'http://127.0.0.1:9', store, masterSecret, now }),
+      ),
+    );
+    t.after(() => Promise.all(servers.map((s) => s.close())));
+    const keys = (await db.admin.query(`SELECT kid FROM ${schema}.signing_keys`)).rows;
+    assert.equal(keys.length, 1);
+    for (const as of servers) {
+      const jwks = (await (
+        await as.fetch(new Request('http://127.0.0.1:9/.well-known/jwks.json'))
+      ).json()) as {
+        keys: { kid: string }[];
+      };
+      assert.deepEqual(
+        jwks.keys.map((k) => k.kid),
+        [keys[0]?.kid],
+      );
+    }
+  });
+
   test('two authorization server instances on one schema publish the same keys and share revocations at once', {
     timeout: 20_000,
   }, async (t) => {

@@ -211,6 +211,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(key?.public_jwk, { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' });
     });
 
+    test('instances starting together on an empty store agree on one first signing key', async (t) => {
+      const saveIfNone = store.saveSigningKeyIfNoneSigns?.bind(store);
+      if (!saveIfNone) return t.skip('this store has no conditional key save');
+      // k1 above retired at 10: at 1000 no key signs, and twenty instances race to create one.
+      const key = (kid: string) => ({
+        kid,
+        alg: 'ES256',
+        public_jwk: { kid },
+        private_jwk_encrypted: 'v1.a.b.c',
+        created_at: 1000,
+        active_from: 1000,
+      });
+      const saved = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => saveIfNone(key(`race-${i}`), 1000)),
+      );
+      assert.equal(saved.filter(Boolean).length, 1);
+      const winners = (await store.listSigningKeys()).filter((k) => k.kid.startsWith('race-'));
+      assert.equal(winners.length, 1);
+      assert.equal(saved.indexOf(true), Number(winners[0]?.kid.slice(5)));
+      assert.equal(await saveIfNone(key('late'), 2000), false, 'a key that signs already stops the next one');
+    });
+
     test('consents are kept per user, client and resource', async () => {
       await store.saveConsent({ user_id: 'u', client_id: 'c1', resource: 'r', scope: 'a', granted_at: 1 });
       await store.saveConsent({ user_id: 'u', client_id: 'c1', resource: 'r', scope: 'a b', granted_at: 2 });

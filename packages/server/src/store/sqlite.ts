@@ -396,6 +396,10 @@ export class SqliteStore implements Store {
   }
 
   async saveSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.#insertSigningKey(key);
+  }
+
+  #insertSigningKey(key: SigningKeyRecord): void {
     this.#sql(
       `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_encrypted, created_at, active_from, retired_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -409,6 +413,18 @@ export class SqliteStore implements Store {
       key.retired_at ?? null,
       key.expires_at ?? null,
     );
+  }
+
+  async saveSigningKeyIfNoneSigns(key: SigningKeyRecord, now: number): Promise<boolean> {
+    // BEGIN IMMEDIATE takes the write lock first, so processes sharing the file check in turn.
+    return this.#transaction(() => {
+      const signing = this.#sql(
+        'SELECT 1 FROM signing_keys WHERE active_from <= ? AND (retired_at IS NULL OR retired_at > ?) LIMIT 1',
+      ).get(now, now);
+      if (signing) return false;
+      this.#insertSigningKey(key);
+      return true;
+    });
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -210,6 +210,13 @@ export interface Store {
   isRevoked(jti: string, grantId: string | undefined): Promise<boolean>;
 
   saveSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Optional: saves `key` only if no key signs at `now` (see `signsAt`), atomically with respect to
+   * every instance sharing the store, and says whether it did. Instances starting together on an
+   * empty store then agree on one first key instead of each signing with its own. Stores without
+   * it fall back to `saveSigningKey`.
+   */
+  saveSigningKeyIfNoneSigns?(key: SigningKeyRecord, now: number): Promise<boolean>;
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   updateSigningKey(kid: string, changes: Pick<SigningKeyRecord, 'retired_at' | 'expires_at'>): Promise<void>;
 

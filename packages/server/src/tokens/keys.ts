@@ -59,11 +59,17 @@ export class KeyRing {
     this.#now = now;
   }
 
-  /** Loads keys from the store, creating the first one on a fresh store. */
+  /**
+   * Loads keys from the store, creating the first one on a fresh store. Instances starting at once
+   * on one empty store each see no key; the store's conditional save lets only one of them create
+   * it, and every instance then reads and signs with that one.
+   */
   async load(now: number): Promise<void> {
     let records = await this.#store.listSigningKeys();
     if (!records.some((k) => signsAt(k, now))) {
-      await this.#store.saveSigningKey(await createSigningKey(this.#secrets, now));
+      const key = await createSigningKey(this.#secrets, now);
+      if (this.#store.saveSigningKeyIfNoneSigns) await this.#store.saveSigningKeyIfNoneSigns(key, now);
+      else await this.#store.saveSigningKey(key);
       records = await this.#store.listSigningKeys();
     }
     const signers: { record: SigningKeyRecord; key: ActiveKey }[] = [];
