@@ -4,7 +4,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { connectMcp, FileTokenStore, isClientError, OAuthClient, type StoredTokens } from '@gatehouse/client';
+import {
+  connectMcp,
+  connectWithOAuth,
+  FileTokenStore,
+  isClientError,
+  McpOAuthProvider,
+  OAuthClient,
+  type StoredTokens,
+} from '@gatehouse/client';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { gatehouse } from '../helpers/gatehouse-cli.ts';
 import { countingFetch, formInteraction, type Gatehouse, refreshEvents, startGatehouse } from './helpers.ts';
 
@@ -69,6 +78,37 @@ test('single-flight: 20 concurrent tool calls with a just-expired access token m
     );
   } finally {
     await mcp.close();
+  }
+});
+
+test('single-flight through the SDK: McpOAuthProvider under the v2 SDK transport refreshes once for 20 concurrent tool calls', async () => {
+  const counter = countingFetch();
+  let offset = 0;
+  const provider = new McpOAuthProvider({
+    resource: gh.mcpUrl,
+    store: new FileTokenStore({ path: join(gh.scratch, 'sdk.json'), keyPath: join(gh.scratch, 'sdk.key') }),
+    fetch: counter.fetch,
+    now: () => Date.now() + offset,
+    interaction: formInteraction(),
+  });
+  const client = new Client({ name: 'gatehouse-e2e', version: '1.0.0' }, { capabilities: {} });
+  await connectWithOAuth(
+    (t) => client.connect(t),
+    () =>
+      new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: counter.fetch }),
+    provider,
+  );
+  try {
+    const tokens = (await provider.oauth.storedTokens()) as StoredTokens;
+    const auditBefore = await refreshEvents(gh.dataDir);
+    offset = (tokens.expires_at as number) - Date.now() + 1000;
+    const results = await Promise.all(Array.from({ length: 20 }, () => client.callTool(listFiles)));
+    assert.ok(results.every((r) => !r.isError));
+    assert.equal(counter.refreshes(), 1);
+    assert.equal((await refreshEvents(gh.dataDir)) - auditBefore, 1);
+  } finally {
+    await client.close();
+    await provider.close();
   }
 });
 

@@ -32,10 +32,19 @@ export function loopbackInteraction(options: LoopbackInteractionOptions = {}): A
       const callback = new Promise<URL>((resolve) => {
         onCallback = resolve;
       });
+      /** The `state` of the request in progress: anything else reaching the port is not our answer. */
+      let expectedState: string | null | undefined;
       const server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-        if (req.method !== 'GET' || url.pathname !== '/callback') {
+        if (req.method !== 'GET' || url.pathname !== '/callback' || expectedState === undefined) {
           res.writeHead(404).end();
+          return;
+        }
+        // Another local page (or a stale tab) must not be able to end or spoil the sign-in in progress.
+        if (url.searchParams.get('state') !== expectedState) {
+          res
+            .writeHead(400, { 'content-type': 'text/plain; charset=utf-8' })
+            .end('Unknown authorization response.');
           return;
         }
         res
@@ -56,6 +65,7 @@ export function loopbackInteraction(options: LoopbackInteractionOptions = {}): A
       return {
         redirectUri: `http://127.0.0.1:${port}/callback`,
         async complete(authorizationUrl: URL): Promise<URL> {
+          expectedState = authorizationUrl.searchParams.get('state');
           const opened = await open(authorizationUrl.href);
           print(
             opened
