@@ -6,13 +6,13 @@
  * measured at a time, rounds interleaved (A B C, A B C, …) so that drift hits everyone alike, the
  * median per contender reported, and only ratios judged. Loopback traffic only; bounded in time.
  *
- * Options: --rounds 3  --seconds 5  --warmup 2  --connections 16  --out bench/results/latest.json
+ * Options: --rounds 5  --seconds 4  --warmup 2  --connections 16  --out bench/results/latest.json
  *          --scenario client_credentials|refresh_token (repeatable; default both)
  *          --contender gatehouse|oidc-provider|ceiling (repeatable; default all, and only then are targets judged)
  *          --profile DIR (Gatehouse's server runs with --cpu-prof and writes its profile to DIR)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,8 +33,8 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '16' },
     out: { type: 'string', default: resolve(here, 'results/latest.json') },
@@ -77,6 +77,8 @@ async function forked(file: string, name: string): Promise<Contender> {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** Other work on the machine skews everyone; the load average before and after says how much there was. */
+const loadAverageAtStart = loadavg()[0] as number;
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 
@@ -210,13 +212,16 @@ try {
     memory_gb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    load_average: { start: loadAverageAtStart, end: loadavg()[0] as number },
   };
 
   const out: string[] = [''];
   out.push(
     `Token endpoint throughput: median of ${rounds} interleaved rounds of ${seconds} s, ${connections} connections`,
   );
-  out.push(`(${machine.cpus} CPUs, ${machine.cpu_model}, Node ${machine.node}; server CPU 100% = one core)`);
+  out.push(
+    `(${machine.cpus} CPUs, ${machine.cpu_model}, Node ${machine.node}; load average ${machine.load_average.start.toFixed(1)} → ${machine.load_average.end.toFixed(1)}; server CPU 100% = one core)`,
+  );
   const markdown: Record<string, string> = {};
   for (const scenario of SCENARIOS) {
     const rows = summaries.filter((s) => s.scenario === scenario);
