@@ -95,7 +95,10 @@ test('single-flight through the SDK: McpOAuthProvider under the v2 SDK transport
   await connectWithOAuth(
     (t) => client.connect(t),
     () =>
-      new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: counter.fetch }),
+      new StreamableHTTPClientTransport(provider.serverUrl, {
+        authProvider: provider,
+        fetch: provider.fetch,
+      }),
     provider,
   );
   try {

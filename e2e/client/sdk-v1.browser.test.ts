@@ -44,7 +44,7 @@ test('MCP authorization, SDK v1: from the 401 through discovery, DCR, PKCE and c
   });
   const client = new Client({ name: 'gatehouse-e2e', version: '1.0.0' }, { capabilities: {} });
   const makeTransport = () =>
-    new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: wire.fetch });
+    new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: provider.fetch });
   await connectWithOAuth((t) => client.connect(t), makeTransport, provider);
   try {
     const result = await client.callTool({ name: 'list_files', arguments: { path: '.' } });
@@ -72,7 +72,7 @@ test('MCP authorization, SDK v1: from the 401 through discovery, DCR, PKCE and c
   const before = wire.log.length;
   const second = new Client({ name: 'gatehouse-e2e', version: '1.0.0' }, { capabilities: {} });
   await second.connect(
-    new StreamableHTTPClientTransport(again.serverUrl, { authProvider: again, fetch: wire.fetch }),
+    new StreamableHTTPClientTransport(again.serverUrl, { authProvider: again, fetch: again.fetch }),
   );
   try {
     const { tools } = await second.listTools();

@@ -290,6 +290,14 @@ export class OAuthClient {
   }
 
   /**
+   * Refreshes now unless someone else already replaced `tokens` (single-flight in this process,
+   * under the store's lock across processes). For callers that saw the access token refused.
+   */
+  refresh(tokens: StoredTokens): Promise<StoredTokens> {
+    return this.#refresh(tokens, tokens.access_token);
+  }
+
+  /**
    * Single-flight refresh. `rejected` is the access token a server just refused: when the stored
    * token already differs, someone else refreshed and we use theirs.
    *

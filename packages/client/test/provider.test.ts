@@ -105,3 +105,28 @@ test('a dead grant reads as no tokens (the SDK then starts a fresh authorization
   assert.equal(await p.tokens(), undefined);
   assert.equal(await p.oauth.storedTokens(), undefined);
 });
+
+test("single-flight on the SDK's reactive path: 20 concurrent auth() refreshes through provider.fetch spend the refresh token once", async () => {
+  const p = await authorized(() => 1_000_000);
+  const before = fx.counts.refresh;
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => authV2(p, { serverUrl: fx.resource, fetchFn: p.fetch })),
+  );
+  assert.ok(results.every((r) => r === 'AUTHORIZED'));
+  assert.equal(fx.counts.refresh - before, 1);
+  const stored = await p.oauth.storedTokens();
+  assert.ok(
+    stored && fx.valid.has(stored.access_token) && fx.refreshTokens.has(stored.refresh_token as string),
+  );
+  await p.close();
+});
+
+test('provider.fetch answers a refresh of a dead grant with invalid_grant, so the SDK starts over instead of looping', async () => {
+  const p = await authorized(() => 1_000_000);
+  fx.refreshTokens.clear();
+  const before = fx.counts.refresh;
+  assert.equal(await authV2(p, { serverUrl: fx.resource, fetchFn: p.fetch }), 'REDIRECT');
+  assert.equal(fx.counts.refresh - before, 1);
+  assert.equal(await p.oauth.storedTokens(), undefined);
+  await p.close();
+});

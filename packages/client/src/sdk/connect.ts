@@ -16,7 +16,7 @@ export interface FinishableTransport {
  * @example
  * const transport = await connectWithOAuth(
  *   (t) => client.connect(t),
- *   () => new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider }),
+ *   () => new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: provider.fetch }),
  *   provider,
  * );
  */

@@ -50,12 +50,15 @@ const PLACEHOLDER_REDIRECT = 'http://127.0.0.1/callback';
  *   concurrent requests and processes sharing the store refresh once;
  * - the authorization callback is checked by us (`state`, RFC 9207 `iss`) before the SDK sees it.
  *
- * The SDK still runs PKCE, the authorization-code exchange and reactive refresh after a 401.
- * Use {@link connectWithOAuth} for the whole "401 → browser → finishAuth → reconnect" dance.
+ * - the SDK's own refresh after a 401 joins the same single flight when the transport is given
+ *   `fetch: provider.fetch`.
+ *
+ * The SDK still builds the PKCE pair and the authorization request and redeems the code. Use
+ * {@link connectWithOAuth} for the whole "401 → browser → finishAuth → reconnect" dance.
  *
  * @example
  * const provider = new McpOAuthProvider({ resource: 'https://mcp.example.com/mcp' });
- * const transport = new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider });
+ * const transport = new StreamableHTTPClientTransport(provider.serverUrl, { authProvider: provider, fetch: provider.fetch });
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 export class McpOAuthProvider implements OAuthClientProvider {
@@ -88,6 +91,14 @@ export class McpOAuthProvider implements OAuthClientProvider {
       ...(options.refreshSkewMs === undefined ? {} : { refreshSkewMs: options.refreshSkewMs }),
     });
   }
+
+  /**
+   * A `fetch` to give the SDK transport (`{ authProvider: provider, fetch: provider.fetch }`): it
+   * routes the SDK's own refresh requests (after a 401) through our single-flight refresh, so
+   * concurrent 401s in this process, and in others sharing the store, spend the refresh token
+   * once and later ones receive its successor instead of a reuse error. Everything else passes.
+   */
+  readonly fetch: FetchLike = (input, init) => this.#send(new Request(input, init));
 
   /** The MCP server URL, for building the transport. */
   get serverUrl(): URL {
@@ -297,6 +308,34 @@ export class McpOAuthProvider implements OAuthClientProvider {
   async close(): Promise<void> {
     this.#callback = undefined;
     await this.#finish();
+  }
+
+  async #send(request: Request): Promise<Response> {
+    const ctx = this.#discovery;
+    if (
+      request.method !== 'POST' ||
+      !ctx?.as.token_endpoint ||
+      request.url !== new URL(ctx.as.token_endpoint).href
+    ) {
+      return this.#fetch(request);
+    }
+    const form = new URLSearchParams(await request.clone().text());
+    const presented = form.get('refresh_token');
+    if (form.get('grant_type') !== 'refresh_token' || !presented) return this.#fetch(request);
+    const stored = await this.#store.getTokens(ctx.as.issuer, ctx.resource);
+    if (!stored?.refresh_token) return this.#fetch(request);
+    try {
+      // The presented token already rotated (by us or a sibling process): hand out its successor.
+      const next = stored.refresh_token === presented ? await this.oauth.refresh(stored) : stored;
+      const body = this.#toSdk(next);
+      delete body.issuer;
+      return Response.json(body, { headers: { 'cache-control': 'no-store' } });
+    } catch (err) {
+      if (err instanceof ClientError && err.code === 'reauthorization_required') {
+        return Response.json({ error: 'invalid_grant' }, { status: 400 });
+      }
+      return Response.json({ error: 'temporarily_unavailable' }, { status: 503 });
+    }
   }
 
   async #context(): Promise<DiscoveredContext> {
