@@ -160,13 +160,19 @@ export class McpOAuthProvider implements OAuthClientProvider {
       throw new ClientError('issuer_mismatch', `the SDK asked about ${ctx.issuer}, not ${as.issuer}`);
     }
     this.#pending ??= await this.#interaction.begin();
-    const client = await resolveClient(as, {
-      store: this.#store,
-      fetch: this.#fetch,
-      now: this.#now,
-      redirectUri: this.#pending.redirectUri,
-      config: this.#registration,
-    });
+    let client: StoredClient;
+    try {
+      client = await resolveClient(as, {
+        store: this.#store,
+        fetch: this.#fetch,
+        now: this.#now,
+        redirectUri: this.#pending.redirectUri,
+        config: this.#registration,
+      });
+    } catch (err) {
+      await this.#finish(); // no registration, no authorization: release the listener
+      throw err;
+    }
     this.#clientId = client.client_id;
     return {
       client_id: client.client_id,
