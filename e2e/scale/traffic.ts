@@ -39,8 +39,8 @@ export class Traffic {
 
   /**
    * Sends `path` to instance `on` (default: the next), through `agent` when given (cookies, no
-   * redirects followed). With `retry`, a connection error marks nothing down but tries the next
-   * live instances; without it, the error is thrown as ConnectionFailed.
+   * redirects followed). With `retry`, a connection error marks the instance down and tries the
+   * next live ones; without it, the error is thrown as ConnectionFailed.
    */
   async send(
     path: string,
@@ -67,6 +67,8 @@ export class Traffic {
         if (!options.retry || attempt + 1 >= this.urls.length) {
           throw new ConnectionFailed(`instance ${instance}: ${(err as Error).message}`);
         }
+        // The client's own health check: an instance that refused a connection is skipped from now on.
+        this.down.add(instance);
         failedOver = true;
         instance = this.pick();
       }

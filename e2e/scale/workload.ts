@@ -28,6 +28,8 @@ export interface Family {
   /** Every access token received for this grant that the client has not revoked itself. */
   accessTokens: string[];
   revoked: boolean;
+  /** A revocation was sent but never acknowledged (every instance failed): its outcome is unknown. */
+  inDoubt: boolean;
   busy: boolean;
 }
 
@@ -155,6 +157,7 @@ export class Workload {
         access: body.access_token,
         accessTokens: [body.access_token],
         revoked: false,
+        inDoubt: false,
         busy: false,
       };
       this.families.push(family);
@@ -231,8 +234,9 @@ export class Workload {
         { retry: this.#retry },
       );
     } catch (err) {
-      if (err instanceof ConnectionFailed && this.#retry) return;
-      throw err;
+      if (!(err instanceof ConnectionFailed && this.#retry)) throw err;
+      family.inDoubt = true;
+      return;
     }
     if (sent.response.status !== 200) {
       this.errors.push(`revoke ${kind}: ${sent.response.status} ${await sent.response.text()}`);
@@ -259,16 +263,23 @@ export class Workload {
     const latest = await Promise.all(
       live.map(async (on) => {
         for (;;) {
-          const refused = await this.isRefused(revocation.access, on).catch(() => undefined);
-          if (refused === true) return Date.now();
-          if (refused === undefined && this.traffic.down.has(on)) return 0;
+          let refused: boolean;
+          try {
+            refused = await this.isRefused(revocation.access, on);
+          } catch (err) {
+            // An instance that died meanwhile (the crash test) accepts nothing any more.
+            if (!(err instanceof ConnectionFailed && this.#retry)) throw err;
+            this.traffic.down.add(on);
+            return 0;
+          }
+          if (refused) return Date.now();
           if (Date.now() >= deadline) {
             revocation.failures.push(
               `instance ${on} still accepted the revoked ${revocation.kind} after ${limit} ms`,
             );
             return undefined;
           }
-          await new Promise((resolve) => setTimeout(resolve, 25));
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }),
     );
@@ -326,10 +337,10 @@ export class Workload {
 
   /**
    * Runs `workers` concurrent clients for `seconds`: each starts with a code flow, then mixes new
-   * flows, refreshes (every fifth sent to every instance at once) and revocations. `onTick` runs
-   * between actions (the crash test kills an instance from there).
+   * flows, refreshes (every fifth sent to every instance at once) and revocations. `during` runs
+   * alongside (the crash test kills an instance from there).
    */
-  async run(workers: number, seconds: number): Promise<void> {
+  async run(workers: number, seconds: number, during?: () => Promise<void>): Promise<void> {
     const until = Date.now() + seconds * 1000;
     let actions = 0;
     const worker = async (w: number) => {
@@ -337,7 +348,7 @@ export class Workload {
       await this.codeFlow(agent);
       while (Date.now() < until) {
         actions++;
-        const live = this.families.filter((f) => !f.revoked && !f.busy);
+        const live = this.families.filter((f) => !f.revoked && !f.inDoubt && !f.busy);
         const roll = Math.random();
         if (live.length < workers || roll < 0.2) {
           // Half the flows come from a new browser (sign-in form), half from one already signed in.
@@ -355,7 +366,7 @@ export class Workload {
         }
       }
     };
-    await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+    await Promise.all([...Array.from({ length: workers }, (_, w) => worker(w)), during?.()]);
     await Promise.all(this.#checks);
   }
 }
