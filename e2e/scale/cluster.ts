@@ -86,7 +86,7 @@ async function startInstance(
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`gatehouse serve did not start within 60 s:\n${out}`)),
-      20_000,
+      60_000,
     );
     const onData = (d: Buffer) => {
       out += d;
