@@ -228,6 +228,17 @@ try {
     out.push('', scenario, formatTable(rows, ['oidc-provider', 'ceiling']));
     markdown[scenario] = formatMarkdown(rows, ['oidc-provider', 'ceiling']);
   }
+  out.push('', 'Server CPU per request relative to the ceiling (less sensitive to other load; not judged):');
+  for (const scenario of SCENARIOS) {
+    const ceiling = summaries.find((s) => s.scenario === scenario && s.contender === 'ceiling');
+    for (const s of summaries.filter((x) => x.scenario === scenario && x !== ceiling)) {
+      if (ceiling?.cpuPerRequest && s.cpuPerRequest) {
+        out.push(
+          `  ${scenario}: ${s.contender} costs ${(s.cpuPerRequest / ceiling.cpuPerRequest).toFixed(2)}× the ceiling's CPU`,
+        );
+      }
+    }
+  }
   out.push('', 'Targets (ratio of medians; per-round ratios in brackets):');
   for (const t of targets) {
     const rounds = t.roundRatios.map((r) => r.toFixed(2)).join(' ');

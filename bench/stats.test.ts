@@ -34,6 +34,6 @@ test('the table shows each contender against the baselines', () => {
     [summarise(series('gatehouse', [400])), summarise(series('ceiling', [500]))],
     ['ceiling'],
   );
-  assert.match(table, /^contender\s+req\/s\s+p50 ms\s+p99 ms\s+server CPU\s+× ceiling$/m);
-  assert.match(table, /^gatehouse\s+400\s+1\.00\s+2\.00\s+100%\s+0\.80$/m);
+  assert.match(table, /^contender\s+req\/s\s+p50 ms\s+p99 ms\s+server CPU\s+CPU µs\/req\s+× ceiling$/m);
+  assert.match(table, /^gatehouse\s+400\s+1\.00\s+2\.00\s+100%\s+2500\s+0\.80$/m);
 });

@@ -31,6 +31,8 @@ export interface Summary {
   p50: number;
   p99: number;
   serverCpu: number | undefined;
+  /** Server CPU time per request, microseconds: less sensitive than throughput to other work on the machine. */
+  cpuPerRequest: number | undefined;
   loadCpu: number;
 }
 
@@ -43,6 +45,9 @@ export function summarise(series: Series): Summary {
     p50: median(series.p50),
     p99: median(series.p99),
     serverCpu: cpu.length ? median(cpu) : undefined,
+    cpuPerRequest: cpu.length
+      ? median(series.rps.map((rps, i) => (1e6 * (series.serverCpu[i] ?? Number.NaN)) / rps))
+      : undefined,
     loadCpu: median(series.loadCpu),
   };
 }
@@ -83,27 +88,35 @@ export function checkTarget(target: Target, all: readonly Series[]): TargetResul
 const fixed = (n: number | undefined, digits: number) =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
 
-/** The table for one scenario: throughput, latency, CPU and the ratios to the other contenders. */
-export function formatTable(summaries: readonly Summary[], ratioTo: readonly string[]): string {
-  const header = [
-    'contender',
-    'req/s',
-    'p50 ms',
-    'p99 ms',
-    'server CPU',
-    ...ratioTo.map((name) => `× ${name}`),
-  ];
-  const rows = summaries.map((s) => [
+const columns = (ratioTo: readonly string[]) => [
+  'contender',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'server CPU',
+  'CPU µs/req',
+  ...ratioTo.map((name) => `× ${name}`),
+];
+
+function cells(s: Summary, all: readonly Summary[], ratioTo: readonly string[]): string[] {
+  return [
     s.contender,
     fixed(s.rps, 0),
     fixed(s.p50, 2),
     fixed(s.p99, 2),
     s.serverCpu === undefined ? '-' : `${Math.round(s.serverCpu * 100)}%`,
+    fixed(s.cpuPerRequest, 0),
     ...ratioTo.map((name) => {
-      const other = summaries.find((o) => o.contender === name);
-      return other ? `${(s.rps / other.rps).toFixed(2)}` : '-';
+      const other = all.find((o) => o.contender === name);
+      return other ? (s.rps / other.rps).toFixed(2) : '-';
     }),
-  ]);
+  ];
+}
+
+/** The table for one scenario: throughput, latency, CPU and the ratios to the other contenders. */
+export function formatTable(summaries: readonly Summary[], ratioTo: readonly string[]): string {
+  const header = columns(ratioTo);
+  const rows = summaries.map((s) => cells(s, summaries, ratioTo));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) =>
     cells
@@ -114,17 +127,7 @@ export function formatTable(summaries: readonly Summary[], ratioTo: readonly str
 
 /** The same table as Markdown, for the README. */
 export function formatMarkdown(summaries: readonly Summary[], ratioTo: readonly string[]): string {
-  const header = ['contender', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', ...ratioTo.map((n) => `× ${n}`)];
-  const rows = summaries.map((s) => [
-    s.contender,
-    fixed(s.rps, 0),
-    fixed(s.p50, 2),
-    fixed(s.p99, 2),
-    s.serverCpu === undefined ? '-' : `${Math.round(s.serverCpu * 100)}%`,
-    ...ratioTo.map((name) => {
-      const other = summaries.find((o) => o.contender === name);
-      return other ? (s.rps / other.rps).toFixed(2) : '-';
-    }),
-  ]);
+  const header = columns(ratioTo);
+  const rows = summaries.map((s) => cells(s, summaries, ratioTo));
   return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
