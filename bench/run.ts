@@ -282,6 +282,17 @@ try {
   await stopChild(loadgen);
   log(`[${elapsed()}] done`);
 }
+if (!process.env.GATEHOUSE_STORE && (!values.contender || values.contender.includes('gatehouse')))
+  exitCode = Math.max(
+    exitCode,
+    await (await import('./postgres.ts')).benchPostgres({
+      rounds,
+      seconds,
+      warmup,
+      connections,
+      sqliteResults: values.out as string,
+    }),
+  );
 process.exit(exitCode);
 
 async function startGatehouseContender(): Promise<Contender> {
