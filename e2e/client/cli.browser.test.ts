@@ -15,19 +15,13 @@ import { type Gatehouse, startGatehouse, USER } from './helpers.ts';
  */
 const skip = browserSkipReason();
 const MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
-const VERB = fileURLToPath(new URL('./cli-verb.ts', import.meta.url));
 
 let gh: Gatehouse;
 let browser: Browser;
-/** `[node, entry]`: main.ts once it dispatches the client verbs, else the per-verb runner. */
-let entry: string;
 before(async () => {
   if (skip) return;
   gh = await startGatehouse();
   browser = await launchChromium();
-  // `login` without a URL only prints its usage: a probe with no side effects.
-  const probe = await gatehouse(['login']);
-  entry = /unknown command/.test(probe.stderr) ? VERB : MAIN;
 });
 after(async () => {
   await browser?.close();
@@ -42,7 +36,7 @@ interface Run {
 }
 
 function cli(args: string[]): Run {
-  const child = spawn(process.execPath, [entry, ...args], {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GATEHOUSE_CONFIG_DIR: gh.scratch, GATEHOUSE_NO_BROWSER: '1' },
   });

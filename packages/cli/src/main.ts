@@ -28,6 +28,11 @@ const commands: Record<string, () => Promise<Command>> = {
   grants: () => import('./commands/grants.ts'),
   audit: () => import('./commands/audit.ts'),
   keys: () => import('./commands/keys.ts'),
+  login: () => import('./commands/login.ts'),
+  tools: () => import('./commands/tools.ts'),
+  call: () => import('./commands/call.ts'),
+  logout: () => import('./commands/logout.ts'),
+  tokens: () => import('./commands/tokens.ts'),
 };
 
 async function main(argv: string[]): Promise<number> {
