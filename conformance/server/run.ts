@@ -1,71 +1,133 @@
 /**
- * Runs the official MCP conformance `server` scenarios against the demo MCP server *behind the
- * guard*, with a valid token.
+ * Runs the official MCP conformance `server` scenarios against the demo MCP server exactly as
+ * `gatehouse serve` runs it: behind the guard, at `<issuer>/mcp`, with a valid token from the real
+ * authorization server.
  *
- * The conformance CLI cannot send an Authorization header, so the server it talks to is a
- * loopback-only front door (127.0.0.1) that adds `Authorization: Bearer <token>` to each request
- * and hands it to the protected endpoint in the same process. The token is minted by a test
- * authorization server (jose, RFC 8414 metadata, JWKS on 127.0.0.1) for this resource with every
- * scope the demo's manifest lists, and the guard verifies it fully on every request (signature,
- * iss, aud, exp, typ, scopes) — nothing of the guard is bypassed. A request that already carries
- * an Authorization header is passed through untouched.
+ * 1. `gatehouse clients add --confidential --scope "<every scope of the demo's manifest>"` in a
+ *    fresh data folder, then `gatehouse serve --port 0`.
+ * 2. A token from that AS by `client_credentials` (client_secret_basic) for `resource=<issuer>/mcp`.
+ * 3. The conformance CLI cannot send an Authorization header, so it talks to a loopback-only front
+ *    door (127.0.0.1) that forwards every request over HTTP to `<issuer>/mcp` and adds
+ *    `Authorization: Bearer <token>` when the request has none. As any reverse proxy with its own
+ *    public origin, it maps its own `Origin` to the issuer's; every other `Origin` (the DNS
+ *    rebinding probe's `http://evil.example.com`) passes unchanged, so the guard judges it.
+ *    The guard verifies the token fully on every request (signature, iss, aud, exp, typ, scope,
+ *    revocation): nothing is bypassed.
  *
- * Usage: node conformance/server/run.ts [extra conformance args…]
+ * It runs the scenarios each MCP revision requires (`--requirements`), at that revision's wire:
+ * 2025-11-25 (initialize handshake) and 2026-07-28 (stateless), each against its own baseline.
+ *
+ * Usage: node conformance/server/run.ts [2025-11-25|2026-07-28] [extra conformance args…]
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { protectDemo } from '@gatehouse/demo-mcp';
+import { demoManifest } from '@gatehouse/demo-mcp';
 import { manifestScopes, toNodeListener } from '@gatehouse/resource';
-import { startTestAuthorizationServer } from '../../packages/resource/test/fixture-as.ts';
+import { addClient, serve } from '../../e2e/helpers/gatehouse-cli.ts';
+import { startLoopbackServer } from '../../e2e/helpers/loopback.ts';
+import { tempDir } from '../../e2e/helpers/temp.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const expectedFailuresFile = path.join(here, 'expected-failures.yml');
 
-/** Starts the AS, the protected demo and the token-injecting front door; returns the MCP URL. */
+/** The MCP revisions whose required server scenarios we run, each at its own wire version. */
+export const REVISIONS = ['2025-11-25', '2026-07-28'] as const;
+export type Revision = (typeof REVISIONS)[number];
+
+/** The baseline of one revision: scenarios (or `scenario:check`) the protected demo fails, with reasons. */
+export const expectedFailuresFile = (revision: Revision) =>
+  path.join(here, `expected-failures-${revision}.yml`);
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy does not forward. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length'];
+
+/** Starts `gatehouse serve`, mints the token and opens the front door; `url` is what the suite tests. */
 export async function startConformanceTarget() {
-  const as = await startTestAuthorizationServer();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-conformance-'));
-  let handler: (request: Request) => Promise<Response> = async () => new Response(null, { status: 503 });
-  let origin = '';
-  const server = createServer((req, res) => toNodeListener((r) => handler(r), { origin })(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const resource = `${origin}/mcp`;
-  const demo = protectDemo({ dataDir, resource, authorizationServers: [as.issuer] });
-  const token = await as.mint({
-    aud: resource,
-    scope: manifestScopes(demo.demo.manifest).join(' '),
-    sub: 'conformance',
-    client_id: 'conformance-suite',
-    expiresIn: 3600,
+  const data = await tempDir('gatehouse-conformance-');
+  const scope = manifestScopes(demoManifest).join(' ');
+  const client = await addClient(data.dir, {
+    name: 'MCP conformance suite',
+    redirectUris: [],
+    confidential: true,
+    scope,
   });
-  handler = (request) => {
-    if (request.headers.has('authorization')) return demo.fetch(request);
-    const headers = new Headers(request.headers);
-    headers.set('authorization', `Bearer ${token}`);
-    return demo.fetch(new Request(request, { headers }));
-  };
-  return {
-    url: resource,
-    async close() {
-      await demo.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await as.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  const server = await serve(data.dir);
+  const upstream = `${server.issuer}/mcp`;
+  try {
+    const response = await fetch(`${server.issuer}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', scope, resource: upstream }),
+    });
+    const body = (await response.json()) as { access_token?: string; scope?: string };
+    if (response.status !== 200 || !body.access_token) {
+      throw new Error(`client_credentials failed: ${response.status} ${JSON.stringify(body)}`);
+    }
+    const token = body.access_token;
+
+    let frontOrigin = '';
+    const front = await startLoopbackServer((req, res) =>
+      toNodeListener(
+        async (request) => {
+          const headers = new Headers(request.headers);
+          for (const name of HOP_BY_HOP) headers.delete(name);
+          if (headers.get('origin') === frontOrigin) headers.set('origin', server.issuer);
+          if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+          const { search } = new URL(request.url);
+          const answer = await fetch(`${upstream}${search}`, {
+            method: request.method,
+            headers,
+            body: request.body,
+            signal: request.signal,
+            redirect: 'manual',
+            duplex: 'half',
+          } as RequestInit);
+          const out = new Headers(answer.headers);
+          for (const name of HOP_BY_HOP) out.delete(name);
+          return new Response(answer.body, {
+            status: answer.status,
+            statusText: answer.statusText,
+            headers: out,
+          });
+        },
+        { origin: frontOrigin },
+      )(req, res),
+    );
+    frontOrigin = front.url;
+    return {
+      /** The front door's MCP URL, for the conformance CLI. */
+      url: `${front.url}/mcp`,
+      issuer: server.issuer,
+      scope: body.scope ?? scope,
+      async close() {
+        await front.close();
+        await server.stop();
+        await data.remove();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    await data.remove();
+    throw err;
+  }
 }
 
-/** Runs `conformance server` against the target; resolves with its exit code and output. */
-export async function runConformance(url: string, extraArgs: string[] = []) {
+/** Runs `conformance server --requirements <revision>` against its baseline; resolves with exit code and output. */
+export async function runConformance(url: string, revision: Revision, extraArgs: string[] = []) {
   const bin = path.resolve(here, '../../node_modules/.bin/conformance');
-  const args = ['server', '--url', url, '--expected-failures', expectedFailuresFile, ...extraArgs];
+  const args = [
+    'server',
+    '--url',
+    url,
+    '--requirements',
+    revision,
+    '--expected-failures',
+    expectedFailuresFile(revision),
+    ...extraArgs,
+  ];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let output = '';
   child.stdout.on('data', (d) => {
@@ -79,11 +141,17 @@ export async function runConformance(url: string, extraArgs: string[] = []) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const [first, ...rest] = process.argv.slice(2);
+  const chosen = REVISIONS.filter((r) => r === first);
+  const revisions = chosen.length ? chosen : REVISIONS;
+  const extra = chosen.length ? rest : process.argv.slice(2);
   const target = await startConformanceTarget();
   try {
-    const { code, output } = await runConformance(target.url, process.argv.slice(2));
-    process.stdout.write(output);
-    process.exitCode = code;
+    for (const revision of revisions) {
+      const { code, output } = await runConformance(target.url, revision, extra);
+      process.stdout.write(`\n### MCP ${revision}\n${output}`);
+      if (code !== 0) process.exitCode = code;
+    }
   } finally {
     await target.close();
   }
