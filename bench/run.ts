@@ -293,6 +293,11 @@ if (!process.env.GATEHOUSE_STORE && (!values.contender || values.contender.inclu
       sqliteResults: values.out as string,
     }),
   );
+if (!process.env.GATEHOUSE_STORE && !values.contender)
+  exitCode = Math.max(
+    exitCode,
+    await (await import('./guard.ts')).benchGuard({ rounds, seconds, warmup, connections }),
+  );
 process.exit(exitCode);
 
 async function startGatehouseContender(): Promise<Contender> {
