@@ -9,7 +9,6 @@
  *   node conformance/authorization/run.ts        # exits with the suite's status
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, signInAndConsent } from '../../e2e/helpers/browser.ts';
 import { addClient, addUser, serve } from '../../e2e/helpers/gatehouse-cli.ts';
@@ -18,8 +17,7 @@ import { tempDir } from '../../e2e/helpers/temp.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // The `authorization` command arrived in 0.2.x; packages/client pins it, the root may still hold 0.1.x.
-const nested = `${root}packages/client/node_modules/.bin/conformance`;
-export const conformanceBin = existsSync(nested) ? nested : `${root}node_modules/.bin/conformance`;
+export const conformanceBin = `${root}node_modules/.bin/conformance`;
 
 const USERNAME = 'conformance';
 const PASSWORD = 'conformance-password-1';

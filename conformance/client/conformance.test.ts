@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +12,7 @@ import { promisify } from 'node:util';
  */
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// 0.2.x (pinned by packages/client) knows the 2026-07-28 revision; prefer it over the root copy.
-const nested = join(root, 'packages/client/node_modules/.bin/conformance');
-const bin = existsSync(nested) ? nested : join(root, 'node_modules/.bin/conformance');
+const bin = join(root, 'node_modules/.bin/conformance');
 const command = 'npm run --silent conformance:client --';
 const expectedFailures = join(root, 'conformance/client/expected-failures.yml');
 

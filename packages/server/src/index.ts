@@ -6,7 +6,6 @@ export { type AuthorizationServer, createAuthorizationServer } from './server.ts
 export { SqliteStore } from './store/sqlite.ts';
 export type * from './store/types.ts';
 export { CLIENT_SECRET_PREFIX, createOpaqueToken } from './tokens/opaque.ts';
-export { hashPassword } from './users/password.ts';
 export {
   KEY_PROPAGATION_DELAY,
   type KeyStatus,
@@ -15,3 +14,4 @@ export {
   type RotationResult,
   rotateSigningKeys,
 } from './tokens/rotate-keys.ts';
+export { hashPassword } from './users/password.ts';
