@@ -203,9 +203,8 @@ test('MCP authorization: a token without tools:execute:database gets 403 insuffi
 
 test('MCP authorization: step-up works for a client registered by DCR with the narrow scope', {
   skip,
-  // The SDK registers with the scope of its first request (RFC 7591 `scope`), and the AS treats a
-  // registered scope as a ceiling, so the step-up request is refused with invalid_scope.
-  todo: 'the AS caps DCR clients at their registered scope, which blocks MCP step-up (packages/server)',
+  // The SDK registers with the scope of its first request (RFC 7591 `scope`): for a self-registered
+  // client that is a default, not a ceiling, or step-up could never widen it.
 }, async () => {
   const narrow = provider('SDK v2 narrow DCR agent');
   await narrowThenStepUp(narrow);

@@ -86,15 +86,22 @@ function checkScope(ctx: Context, client: ClientRecord, requested: string | unde
   } catch {
     throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
   }
-  const allowed = client.scope === undefined ? undefined : parseScope(client.scope);
+  const registered = client.scope === undefined ? undefined : parseScope(client.scope);
+  // An administrator's registration is a ceiling. A self-registered client (DCR, CIMD) merely
+  // said what it expected to need: a ceiling there would stop MCP step-up, and limit nothing,
+  // since such a client can register again. Its registered scope is only its default; the user's
+  // consent is what bounds it.
+  const ceiling = client.kind === 'preregistered' ? registered : undefined;
   if (scopes.length === 0) {
-    scopes = ctx.config.defaultScopes.filter((s) => !allowed || allowed.some((a) => scopeCovers(a, s)));
+    scopes =
+      registered ??
+      ctx.config.defaultScopes.filter((s) => !ceiling || ceiling.some((a) => scopeCovers(a, s)));
   }
   for (const scope of scopes) {
     if (scope !== OFFLINE_ACCESS && !ctx.catalogue.has(scope)) {
       throw new OAuthError('invalid_scope', `The scope "${scope}" is not offered by this server.`);
     }
-    if (allowed && scope !== OFFLINE_ACCESS && !allowed.some((a) => scopeCovers(a, scope))) {
+    if (ceiling && scope !== OFFLINE_ACCESS && !ceiling.some((a) => scopeCovers(a, scope))) {
       throw new OAuthError('invalid_scope', `This application is not allowed to request "${scope}".`);
     }
   }
