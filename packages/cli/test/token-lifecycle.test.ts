@@ -223,16 +223,15 @@ test('audit log: after a full flow (sign-in, consent, code, refresh, retry, revo
     password: PASSWORD,
     ...Object.fromEntries([...agent.cookies].map(([name, value]) => [`cookie ${name}`, value])),
   };
-  const events = await auditEvents();
+  const expected = ['login', 'consent', 'token.issued', 'token.refreshed', 'refresh.retry', 'grant.revoked'];
+  // The server writes audit events behind the request, within milliseconds: wait up to a second.
+  let events = await auditEvents();
+  for (let i = 0; i < 20 && !expected.every((t) => events.some((e) => e.type === t)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    events = await auditEvents();
+  }
   const types = new Set(events.map((e) => e.type));
-  for (const type of [
-    'login',
-    'consent',
-    'token.issued',
-    'token.refreshed',
-    'refresh.retry',
-    'grant.revoked',
-  ]) {
+  for (const type of expected) {
     assert.ok(types.has(type), `the audit log records ${type}`);
   }
   const rows = JSON.stringify(events);

@@ -1,4 +1,5 @@
 import { ScopeCatalogue } from '@gatehouse/core';
+import { AuditLog } from './audit-log.ts';
 import type { ClientRegistry } from './clients/registry.ts';
 import type { ResolvedConfig } from './config.ts';
 import { type CookieJar, Csrf, createCookieJar } from './interaction/cookies.ts';
@@ -20,7 +21,10 @@ export interface Context {
   csrf: Csrf;
   issuerOrigin: string;
   now(): number;
-  audit(event: Omit<AuditEvent, 'at'>): Promise<void>;
+  /** Records an audit event; written behind the request (see AuditLog). Never holds token values. */
+  audit(event: Omit<AuditEvent, 'at'>): void;
+  /** Writes queued audit events now. */
+  flushAudit(): Promise<void>;
   /** Revokes a grant everywhere: store, this process at once, other processes via the feed. */
   revokeGrant(grantId: string, reason: string, actor?: string): Promise<void>;
 }
@@ -30,6 +34,7 @@ export function createContext(
   parts: Pick<Context, 'store' | 'secrets' | 'keys' | 'revocations' | 'clients'>,
 ): Context {
   const cookies = createCookieJar(config.secureCookies);
+  const auditLog = new AuditLog(parts.store);
   const context: Context = {
     ...parts,
     config,
@@ -38,13 +43,14 @@ export function createContext(
     csrf: new Csrf(parts.secrets, cookies),
     issuerOrigin: new URL(config.issuer).origin,
     now: config.now,
-    audit: (event) => parts.store.appendAudit({ ...event, at: config.now() }),
+    audit: (event) => auditLog.append({ ...event, at: config.now() }),
+    flushAudit: () => auditLog.flush(),
     async revokeGrant(grantId, reason, actor) {
       const now = config.now();
       // Every access token of the grant expires within one access-token lifetime from now.
       if (await parts.store.revokeGrant(grantId, now, now + config.accessTokenTtl)) {
         await parts.revocations.sync();
-        await context.audit({ type: 'grant.revoked', grant_id: grantId, actor, detail: { reason } });
+        context.audit({ type: 'grant.revoked', grant_id: grantId, actor, detail: { reason } });
       }
     },
   };

@@ -142,6 +142,7 @@ export async function createAuthorizationServer(
     revocations,
     context: ctx,
     async close() {
+      await ctx.flushAudit();
       clearInterval(syncTimer);
       await unsubscribe?.();
       clearInterval(pruneTimer);

@@ -72,6 +72,7 @@ describe('refresh tokens (RFC 6749 §6, OAuth 2.1 §4.3)', () => {
       (await refresh(client.client_id, next.body.refresh_token as string)).body.error,
       'invalid_grant',
     );
+    await h.as.context.flushAudit();
     const events = await h.store.listAudit({ limit: 1000 });
     assert.ok(events.some((e) => e.type === 'refresh.reuse_detected' && e.grant_id === claims.gid));
   });

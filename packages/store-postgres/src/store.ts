@@ -335,6 +335,8 @@ export class PostgresStore implements Store {
        ), successor AS (
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
          SELECT $2, $5, $6, $7, $8::bigint, $9::bigint FROM won
+       ), touched AS (
+         UPDATE grants SET last_used_at = $1 WHERE id = $5 AND EXISTS (SELECT 1 FROM won)
        )
        SELECT token_hash FROM won`,
       [
@@ -503,9 +505,16 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
-    await this.#pool.query(
-      'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [
+    await this.appendAuditEvents([event]);
+  }
+
+  async appendAuditEvents(events: readonly AuditEvent[]): Promise<void> {
+    if (!events.length) return;
+    // One multi-row INSERT: one round trip, and ids assigned in the order given.
+    const values: unknown[] = [];
+    const rows = events.map((event) => {
+      const base = values.length;
+      values.push(
         event.at,
         event.type,
         event.actor ?? null,
@@ -513,7 +522,12 @@ export class PostgresStore implements Store {
         event.user_id ?? null,
         event.grant_id ?? null,
         event.detail ? JSON.stringify(event.detail) : null,
-      ],
+      );
+      return `(${Array.from({ length: 7 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    await this.#pool.query(
+      `INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES ${rows.join(', ')}`,
+      values,
     );
   }
 

@@ -7,11 +7,21 @@ export interface MetadataDocumentFetcher {
 }
 
 /**
+ * Registered clients are read from the store at most this often per instance. A client removed
+ * by an administrator can still authenticate here for this long, but gets nothing from it: its
+ * grants are revoked at once, and new client-credentials grants re-read the store.
+ */
+const CLIENT_CACHE_SECONDS = 5;
+
+/**
  * Finds clients: pre-registered and DCR clients in the store; Client ID Metadata Document
  * clients by fetching their document (cached by the fetcher) and remembering them in the store
  * so that grants and the admin tools can name them.
  */
 export class ClientRegistry {
+  readonly #cache = new Map<string, { client: ClientRecord | undefined; until: number }>();
+  /** The last CIMD document written to the store per client, so an unchanged one is not rewritten. */
+  readonly #savedDocuments = new Map<string, string>();
   readonly #store: Store;
   readonly #fetcher: MetadataDocumentFetcher | undefined;
   readonly #isMetadataUrl: (clientId: string) => boolean;
@@ -28,10 +38,27 @@ export class ClientRegistry {
     this.#now = now;
   }
 
+  /** The stored client, through a short per-instance cache (see CLIENT_CACHE_SECONDS). */
+  async #stored(clientId: string): Promise<ClientRecord | undefined> {
+    const now = this.#now();
+    const hit = this.#cache.get(clientId);
+    if (hit && hit.until > now) return hit.client;
+    const client = await this.#store.getClient(clientId);
+    if (this.#cache.size >= 10_000) this.#cache.clear();
+    this.#cache.set(clientId, { client, until: now + CLIENT_CACHE_SECONDS });
+    return client;
+  }
+
+  /** Reads the client from the store, bypassing the cache: for decisions that must see a removal at once. */
+  async fresh(clientId: string): Promise<ClientRecord | undefined> {
+    this.#cache.delete(clientId);
+    return this.#stored(clientId);
+  }
+
   /** The client, or `invalid_client` when it is unknown or its document is unusable. */
   async get(clientId: string): Promise<ClientRecord> {
     // Registered clients first: a metadata document URL may also be pre-registered (CIMD draft §6).
-    const stored = await this.#store.getClient(clientId);
+    const stored = await this.#stored(clientId);
     if (stored && stored.kind !== 'cimd') return stored;
     if (this.#fetcher && this.#isMetadataUrl(clientId)) {
       const doc = await this.#fetcher.fetchClientMetadata(clientId);
@@ -50,7 +77,12 @@ export class ClientRegistry {
         jwks_uri: doc.jwks_uri,
         created_at: stored?.created_at ?? this.#now(),
       };
-      await this.#store.upsertClient(client);
+      const serialized = JSON.stringify(client);
+      if (this.#savedDocuments.get(clientId) !== serialized) {
+        await this.#store.upsertClient(client);
+        this.#savedDocuments.set(clientId, serialized);
+        this.#cache.delete(clientId);
+      }
       return client;
     }
     if (!stored) throw new OAuthError('invalid_client', 'The client is not registered with this server.');

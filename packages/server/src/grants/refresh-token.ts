@@ -113,7 +113,6 @@ export async function refreshTokenGrant(
   if (result.status === 'not_found') throw invalid('The refresh token is invalid.');
   // Lost the race to a parallel refresh of the same token: answer as its retry.
   if (result.status === 'already_rotated') return handleRotated(ctx, result.token, now);
-  await ctx.store.touchGrant(grant.id, now);
   await ctx.audit({
     type: 'token.refreshed',
     grant_id: grant.id,

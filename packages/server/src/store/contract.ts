@@ -167,6 +167,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     test('refresh rotation is a compare-and-swap: 50 concurrent rotations of one token leave one successor', async () => {
+      await store.createGrant({ ...grant('g-rot'), last_used_at: 1 });
       const base = {
         grant_id: 'g-rot',
         client_id: 'c1',
@@ -189,6 +190,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const live = [];
       for (let i = 0; i < 50; i++) if (await store.getRefreshToken(`rot-1-${i}`)) live.push(i);
       assert.equal(live.length, 1, 'exactly one successor exists');
+      assert.equal((await store.getGrant('g-rot'))?.last_used_at, 10, 'the rotation marks the grant used');
       assert.equal(old.successor_response, `response-${live[0]}`, "the stored response is the winner's");
       assert.deepEqual(await store.rotateRefreshToken('missing', { ...base, token_hash: 'x' }, 'r', 10), {
         status: 'not_found',
@@ -273,6 +275,15 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       );
       assert.deepEqual(events[0]?.detail, { ip: '127.0.0.1' });
       assert.equal((await store.listAudit({ after: events[0]?.id ?? 0 })).length, 1);
+      await store.appendAuditEvents([
+        { at: 3, type: 'token.issued', client_id: 'c1' },
+        { at: 4, type: 'token.refreshed', grant_id: 'g1' },
+      ]);
+      assert.deepEqual(
+        (await store.listAudit({ after: events[1]?.id ?? 0 })).map((e) => e.type),
+        ['token.issued', 'token.refreshed'],
+        'a batch lands whole and in order',
+      );
     });
   });
 }

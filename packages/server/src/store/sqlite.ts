@@ -359,6 +359,7 @@ export class SqliteStore implements Store {
       ).run(now, successor.token_hash, successorResponse, tokenHash);
       if (won.changes === 1) {
         this.#insertRefreshToken(successor);
+        this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, successor.grant_id);
         return { status: 'rotated' } as const;
       }
       const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
@@ -535,6 +536,10 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(event: AuditEvent): Promise<void> {
+    this.#insertAudit(event);
+  }
+
+  #insertAudit(event: AuditEvent): void {
     this.#sql(
       'INSERT INTO audit_events (at, type, actor, client_id, user_id, grant_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(
@@ -546,6 +551,12 @@ export class SqliteStore implements Store {
       event.grant_id ?? null,
       event.detail ? JSON.stringify(event.detail) : null,
     );
+  }
+
+  async appendAuditEvents(events: readonly AuditEvent[]): Promise<void> {
+    this.#transaction(() => {
+      for (const event of events) this.#insertAudit(event);
+    });
   }
 
   async listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]> {

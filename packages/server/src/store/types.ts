@@ -190,8 +190,8 @@ export interface Store {
   saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /**
-   * Compare-and-swap rotation: marks `tokenHash` rotated and stores its successor, atomically,
-   * only if it has not been rotated yet. Under any interleaving exactly one caller per token
+   * Compare-and-swap rotation: marks `tokenHash` rotated, stores its successor and records the
+   * grant as used at `now`, atomically, only if it has not been rotated yet. Under any interleaving exactly one caller per token
    * gets `rotated`; the others get `already_rotated` with the record as the winner left it.
    */
   rotateRefreshToken(
@@ -238,6 +238,8 @@ export interface Store {
   countRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
 
   appendAudit(event: AuditEvent): Promise<void>;
+  /** Appends several events in one transaction, in order. */
+  appendAuditEvents(events: readonly AuditEvent[]): Promise<void>;
   listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
 
   /**
