@@ -156,3 +156,44 @@ describe('token endpoint failure limit', () => {
     }
   });
 });
+
+describe('client_credentials standing grants', () => {
+  test('tokens belong to one standing grant per client; revoking it cuts them at once, and the next token gets a new grant', async () => {
+    const client = await h.addClient({ confidential: true, scope: 'tools:list' });
+    const issue = async () => {
+      const res = await h.post(
+        '/oauth/token',
+        { grant_type: 'client_credentials' },
+        basicAuth(client.client_id, client.secret as string),
+      );
+      assert.equal(res.status, 200);
+      return decodeJwt(((await res.json()) as { access_token: string }).access_token) as {
+        jti: string;
+        gid: string;
+      };
+    };
+    const a = await issue();
+    const b = await issue();
+    assert.equal(a.gid, b.gid, 'one grant, no row per token');
+    assert.equal((await h.store.listGrants({ client_id: client.client_id })).length, 1);
+    await h.as.context.revokeGrant(a.gid, 'test');
+    assert.ok(h.as.revocations.isRevoked(a) && h.as.revocations.isRevoked(b));
+    const c = await issue();
+    assert.notEqual(c.gid, a.gid);
+    assert.ok(!h.as.revocations.isRevoked(c), 'a new token after the revocation works');
+  });
+
+  test('a removed client gets no new grant, even while its record is cached', async () => {
+    const client = await h.addClient({ confidential: true, scope: 'tools:list' });
+    const auth = basicAuth(client.client_id, client.secret as string);
+    const first = await h.post('/oauth/token', { grant_type: 'client_credentials' }, auth);
+    const { gid } = decodeJwt(((await first.json()) as { access_token: string }).access_token) as {
+      gid: string;
+    };
+    // What `gatehouse clients remove` does: revoke the client's grants, delete the client.
+    await h.as.context.revokeGrant(gid, 'client removed');
+    await h.store.deleteClient(client.client_id);
+    const after = await h.post('/oauth/token', { grant_type: 'client_credentials' }, auth);
+    assert.equal(after.status, 401);
+  });
+});
