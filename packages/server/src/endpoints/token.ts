@@ -23,8 +23,14 @@ export async function tokenEndpoint(
   } catch (err) {
     const failure =
       err instanceof OAuthError && (err.code === 'invalid_client' || err.code === 'invalid_grant');
-    if (failure) await limit.fail(remoteAddress).catch((refusal: unknown) => (err = refusal));
-    return errorResponse(err);
+    // Over the limit, the failure itself is answered with 429.
+    const refusal = failure
+      ? await limit.fail(remoteAddress).then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+      : undefined;
+    return errorResponse(refusal ?? err);
   }
 }
 
