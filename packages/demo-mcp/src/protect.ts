@@ -33,7 +33,10 @@ export function protectDemo(options: ProtectDemoOptions): {
   // 1. the MCP server, 2. a guard that knows what each tool needs, 3. the guard in front.
   const demo = createDemoMcpServer({ dataDir });
   const guard = createGuard({ ...guardOptions, manifest: demo.manifest });
-  const fetch = guard.wrap((request, auth) => demo.fetch(request, { authInfo: auth }));
+  // The guard has parsed the body already: the SDK takes it as is instead of parsing it again.
+  const fetch = guard.wrap((request, auth, { parsedBody }) =>
+    demo.fetch(request, { authInfo: auth, parsedBody }),
+  );
   return {
     fetch,
     guard,

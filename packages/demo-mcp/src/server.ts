@@ -11,8 +11,14 @@ import { registerPrompts } from './prompts.ts';
 import { registerTableResources, tableUri } from './resources.ts';
 
 export interface DemoMcpServer {
-  /** The MCP endpoint (streamable HTTP, stateless): 2026-07-28 and the 2025 revisions. */
-  fetch(request: Request, options?: { authInfo?: AuthInfo | undefined }): Promise<Response>;
+  /**
+   * The MCP endpoint (streamable HTTP, stateless): 2026-07-28 and the 2025 revisions. `parsedBody`
+   * is the body already parsed (by the guard), so that the SDK neither clones nor parses it again.
+   */
+  fetch(
+    request: Request,
+    options?: { authInfo?: AuthInfo | undefined; parsedBody?: unknown },
+  ): Promise<Response>;
   /** What each tool, resource and prompt needs; give it to `createGuard`. */
   manifest: typeof demoManifest;
   /** The folder the filesystem tools are confined to. */
@@ -65,7 +71,10 @@ export function createDemoMcpServer(options: { dataDir: string }): DemoMcpServer
 
   return {
     fetch: (request, opts) =>
-      handler.fetch(request, opts?.authInfo ? { authInfo: opts.authInfo } : undefined),
+      handler.fetch(request, {
+        ...(opts?.authInfo ? { authInfo: opts.authInfo } : {}),
+        ...(opts?.parsedBody !== undefined ? { parsedBody: opts.parsedBody } : {}),
+      }),
     manifest: demoManifest,
     sandboxDir,
     database,

@@ -6,13 +6,26 @@ import type {
 import { errorResponse, OAuthError } from '@gatehouse/core';
 import { discoverAuthorizationServer } from './as-metadata.ts';
 import { extractBearerToken } from './bearer.ts';
-import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, payloadTooLargeResponse, readBodyText } from './body.ts';
+import {
+  BodyTooLargeError,
+  bodyText,
+  DEFAULT_MAX_BODY_BYTES,
+  payloadTooLargeResponse,
+  readBodyBytes,
+  readBodyText,
+} from './body.ts';
 import { challengeResponse } from './challenge.ts';
 import { introspectAccessToken } from './introspection.ts';
 import { RemoteKeySet } from './jwks.ts';
 import { type McpScopeManifest, manifestScopes } from './mcp/manifest.ts';
 import { challengeScopes, isSatisfied, requestRequirements } from './mcp/policy.ts';
-import { type McpOperation, McpRequestError, readMcpOperations } from './mcp/request.ts';
+import {
+  type McpOperation,
+  McpRequestError,
+  mcpOperationsOf,
+  parseJsonBody,
+  readMcpOperations,
+} from './mcp/request.ts';
 import {
   buildProtectedResourceMetadata,
   PROTECTED_RESOURCE_WELL_KNOWN,
@@ -91,7 +104,12 @@ export interface GuardedRequest {
   parsedBody: unknown;
 }
 
-export type GuardedHandler = (request: Request, auth: AuthInfo) => Promise<Response>;
+/**
+ * What `wrap` calls for an authorized request. `guarded.parsedBody` is the body the guard already
+ * parsed: hand it to the MCP SDK (`handler.fetch(request, { authInfo, parsedBody })`) so that the
+ * body is not read and parsed a second time. The request's body stays readable either way.
+ */
+export type GuardedHandler = (request: Request, auth: AuthInfo, guarded: GuardedRequest) => Promise<Response>;
 
 export interface Guard {
   readonly resource: string;
@@ -119,7 +137,9 @@ export interface Guard {
  *
  * @example
  * const guard = createGuard({ resource: 'https://mcp.example.com/mcp', authorizationServers: ['https://auth.example.com'] });
- * export default { fetch: guard.wrap(async (req, auth) => mcp.fetch(req, { authInfo: auth })) };
+ * export default {
+ *   fetch: guard.wrap((req, auth, { parsedBody }) => mcp.fetch(req, { authInfo: auth, parsedBody })),
+ * };
  *
  * @see https://www.rfc-editor.org/rfc/rfc9728
  * @see https://www.rfc-editor.org/rfc/rfc6750
@@ -268,6 +288,47 @@ export function createGuard(options: GuardOptions): Guard {
     }
   }
 
+  /** Authentication, then the MCP scope policy, on a body already read; parses it once. */
+  async function inspect(request: Request, text: string): Promise<GuardedRequest | Response> {
+    // Without a token, name the scopes the attempted operation needs, when the body says.
+    const hint = () => {
+      if (!manifest) return [];
+      try {
+        return challengeScopes(requestRequirements(readMcpOperations(request.headers, text), manifest));
+      } catch {
+        return [];
+      }
+    };
+    const auth = await authenticateWith(request, hint);
+    if (auth instanceof Response) return auth;
+    let operations: McpOperation[] = [];
+    let parsedBody: unknown;
+    if (manifest) {
+      try {
+        parsedBody = parseJsonBody(text);
+        operations = mcpOperationsOf(request.headers, parsedBody);
+      } catch (err) {
+        if (err instanceof McpRequestError) return err.toResponse();
+        throw err;
+      }
+      const requirements = requestRequirements(operations, manifest);
+      if (!requirements.every((r) => isSatisfied(auth.scopes, r))) {
+        const error = new OAuthError(
+          'insufficient_scope',
+          'The access token lacks a scope this request needs.',
+        );
+        return challengeResponse({ resourceMetadataUrl, error, scopes: challengeScopes(requirements) });
+      }
+    } else {
+      try {
+        parsedBody = parseJsonBody(text);
+      } catch {
+        parsedBody = undefined;
+      }
+    }
+    return { auth, operations, parsedBody };
+  }
+
   const guard: Guard = {
     resource,
     resourceMetadataUrl,
@@ -279,50 +340,14 @@ export function createGuard(options: GuardOptions): Guard {
     authenticate: (request) => authenticateWith(request, () => []),
 
     async check(request) {
-      let bodyText: string;
+      let text: string;
       try {
-        bodyText = await readBodyText(request, maxBodyBytes);
+        text = await readBodyText(request, maxBodyBytes);
       } catch (err) {
         if (err instanceof BodyTooLargeError) return payloadTooLargeResponse();
         throw err;
       }
-      // Without a token, name the scopes the attempted operation needs, when the body says.
-      const hint = () => {
-        if (!manifest) return [];
-        try {
-          return challengeScopes(requestRequirements(readMcpOperations(request.headers, bodyText), manifest));
-        } catch {
-          return [];
-        }
-      };
-      const auth = await authenticateWith(request, hint);
-      if (auth instanceof Response) return auth;
-      let operations: McpOperation[] = [];
-      let parsedBody: unknown;
-      if (manifest) {
-        try {
-          operations = readMcpOperations(request.headers, bodyText);
-        } catch (err) {
-          if (err instanceof McpRequestError) return err.toResponse();
-          throw err;
-        }
-        const requirements = requestRequirements(operations, manifest);
-        if (!requirements.every((r) => isSatisfied(auth.scopes, r))) {
-          const error = new OAuthError(
-            'insufficient_scope',
-            'The access token lacks a scope this request needs.',
-          );
-          return challengeResponse({ resourceMetadataUrl, error, scopes: challengeScopes(requirements) });
-        }
-      }
-      if (bodyText.trim() !== '') {
-        try {
-          parsedBody = JSON.parse(bodyText);
-        } catch {
-          parsedBody = undefined;
-        }
-      }
-      return { auth, operations, parsedBody };
+      return inspect(request, text);
     },
 
     wrap(handler) {
@@ -330,9 +355,27 @@ export function createGuard(options: GuardOptions): Guard {
         const served = guard.serveMetadata(request);
         if (served) return served;
         try {
-          const result = await guard.check(request);
+          // The body is read once, here, not from a clone (a clone tees the stream: dearer than
+          // the rest of the guard); the handler gets a request rebuilt from the same bytes.
+          let bytes: Uint8Array<ArrayBuffer> | undefined;
+          try {
+            bytes = await readBodyBytes(request, maxBodyBytes);
+          } catch (err) {
+            if (err instanceof BodyTooLargeError) return payloadTooLargeResponse();
+            throw err;
+          }
+          const result = await inspect(request, bytes === undefined ? '' : bodyText(bytes));
           if (result instanceof Response) return result;
-          return await handler(request, result.auth);
+          const forwarded =
+            bytes === undefined
+              ? request
+              : new Request(request.url, {
+                  method: request.method,
+                  headers: request.headers,
+                  body: bytes,
+                  signal: request.signal,
+                });
+          return await handler(forwarded, result.auth, result);
         } catch (err) {
           onError(err);
           return errorResponse(new OAuthError('server_error'));

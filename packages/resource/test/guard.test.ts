@@ -115,6 +115,51 @@ describe('authentication', () => {
     assert.equal(auth?.resource.href, RESOURCE);
   });
 
+  test('the handler gets the body parsed once by the guard and a request whose body is still readable', async () => {
+    const guard = createGuard({ resource: RESOURCE, authorizationServers: [as.issuer], manifest, now });
+    const token = await as.mint({ scope: 'tools:execute' });
+    const body = rpc('tools/call', { name: 'query', arguments: { sql: 'SELECT 1 -- é' } });
+    const abort = new AbortController();
+    let seen: { text: string; parsed: unknown; aborted: boolean } | undefined;
+    const handler = guard.wrap(async (request, _auth, { parsedBody, operations }) => {
+      assert.equal(operations[0]?.method, 'tools/call');
+      abort.abort();
+      seen = { text: await request.text(), parsed: parsedBody, aborted: request.signal.aborted };
+      return Response.json({ ok: true });
+    });
+    const request = new Request(RESOURCE, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      signal: abort.signal,
+    });
+    assert.equal((await handler(request)).status, 200);
+    assert.equal(seen?.text, JSON.stringify(body));
+    assert.deepEqual(seen?.parsed, body);
+    assert.equal(seen?.aborted, true, 'the client going away still reaches the handler');
+    // check() leaves the caller's request unread (the Hono adapter hands it on as is).
+    const checked = post(body, token);
+    const result = await guard.check(checked);
+    assert.ok(!(result instanceof Response));
+    assert.deepEqual(result.parsedBody, body);
+    assert.deepEqual(await checked.json(), body);
+  });
+
+  test('a body over maxBodyBytes is refused with 413 before it is parsed', async () => {
+    const { handler } = makeGuard({ maxBodyBytes: 64 });
+    const token = await as.mint({ scope: 'tools:execute' });
+    const big = rpc('tools/call', { name: 'query', arguments: { sql: 'x'.repeat(100) } });
+    const stream = new Blob([JSON.stringify(big)]).stream();
+    const streamed = new Request(RESOURCE, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal((await handler(streamed)).status, 413);
+    assert.equal((await handler(post(big, token))).status, 413);
+  });
+
   test('RFC 8707: a token for another resource gets 401 invalid_token', async () => {
     const { handler } = makeGuard();
     const token = await as.mint({ aud: 'http://127.0.0.1:9999/other', scope: 'tools:list' });

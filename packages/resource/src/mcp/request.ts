@@ -49,17 +49,29 @@ const NAME_SOURCE: Record<string, string> = {
  * An empty body (GET, DELETE) yields no operations.
  */
 export function readMcpOperations(headers: Headers, bodyText: string): McpOperation[] {
-  const methodHeader = headers.get('mcp-method')?.trim();
-  const nameHeader = headers.get('mcp-name')?.trim();
-  if (bodyText.trim() === '') {
-    if (methodHeader) throw new McpRequestError(HEADER_MISMATCH, 'Mcp-Method header without a request body.');
-    return [];
-  }
-  let parsed: unknown;
+  return mcpOperationsOf(headers, parseJsonBody(bodyText));
+}
+
+/**
+ * The body as JSON, parsed once for the guard and the handler behind it: undefined when blank,
+ * a `PARSE_ERROR` when it is not JSON.
+ */
+export function parseJsonBody(bodyText: string): unknown {
+  if (bodyText.trim() === '') return undefined;
   try {
-    parsed = JSON.parse(bodyText);
+    return JSON.parse(bodyText);
   } catch {
     throw new McpRequestError(PARSE_ERROR, 'Parse error: the body is not JSON.');
+  }
+}
+
+/** {@link readMcpOperations} on a body already parsed by {@link parseJsonBody} (undefined: no body). */
+export function mcpOperationsOf(headers: Headers, parsed: unknown): McpOperation[] {
+  const methodHeader = headers.get('mcp-method')?.trim();
+  const nameHeader = headers.get('mcp-name')?.trim();
+  if (parsed === undefined) {
+    if (methodHeader) throw new McpRequestError(HEADER_MISMATCH, 'Mcp-Method header without a request body.');
+    return [];
   }
   const messages = Array.isArray(parsed) ? parsed : [parsed];
   if (messages.length === 0) throw new McpRequestError(INVALID_REQUEST, 'Empty batch.');
