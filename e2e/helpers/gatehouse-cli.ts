@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI entry point, run with the same Node as the tests (Node 24, type stripping). */
+/**
+ * The one place tests spawn the `gatehouse` CLI: e2e, conformance, the CLI's own tests and the
+ * PostgreSQL admin tests all run it through these functions, with the same Node as the tests
+ * (Node 24, type stripping).
+ */
 const MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
+
+/** The line `gatehouse serve` prints once it listens. */
+const ISSUER_LINE = /Issuer \(authorization server\):\s+(http:\/\/127\.0\.0\.1:\d+)/;
 
 export interface CliResult {
   code: number;
@@ -10,10 +17,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `gatehouse …` as an administrator would, with `input` on stdin. */
-export function gatehouse(args: string[], input = ''): Promise<CliResult> {
+/** `env` on top of this process's environment (undefined: inherit it as it is). */
+const environment = (env?: NodeJS.ProcessEnv) => (env ? { ...process.env, ...env } : undefined);
+
+/** Runs `gatehouse …` as an administrator would, with `input` on stdin and `env` added. */
+export function gatehouse(args: string[], input = '', env?: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: 'pipe' });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: 'pipe', env: environment(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -60,59 +70,111 @@ export async function addClient(
   return JSON.parse(await ok(args));
 }
 
-export interface RunningGatehouse {
-  issuer: string;
+/** A long-running `gatehouse …` child process. */
+export interface GatehouseProcess {
   child: ChildProcess;
-  /** Everything the process printed so far. */
+  /** Everything the process printed so far, stdout and stderr interleaved. */
   output(): string;
+  /** Resolves with the first match of `pattern` in the output; rejects if the process exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s; resolves with the exit code. */
   stop(): Promise<number>;
+  /** SIGKILL at once, as a crashed machine; resolves when the process is gone. */
+  kill(): Promise<void>;
 }
 
 /**
- * `gatehouse serve --port 0 --data DIR` as a child process; resolves once it prints its issuer.
- * The child is killed if the test process exits first, so no server outlives a failed test.
+ * Starts a long-running `gatehouse …` (serve, audit tail --follow) and collects its output.
+ * The child is killed if the test process exits first, so no process outlives a failed test.
  */
-export async function serve(dataDir: string, timeoutMs = 15_000): Promise<RunningGatehouse> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--data', dataDir], {
+export function start(args: string[], env?: NodeJS.ProcessEnv): GatehouseProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: environment(env),
   });
   let out = '';
+  const collect = (d: Buffer) => {
+    out += d;
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const what = `gatehouse ${args[0] ?? ''}`;
+  return {
+    child,
+    output: () => out,
+    waitForOutput: (pattern, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(out);
+          if (!match) return;
+          clear();
+          resolve(match);
+        };
+        const timer = setTimeout(() => {
+          clear();
+          reject(new Error(`${what} printed no ${pattern} within ${timeoutMs} ms:\n${out}`));
+        }, timeoutMs);
+        const clear = () => {
+          clearTimeout(timer);
+          child.stdout.off('data', check);
+          child.stderr.off('data', check);
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+        void exited.then((code) => {
+          clear();
+          reject(new Error(`${what} exited (${code}) before printing ${pattern}:\n${out}`));
+        });
+        check();
+      }),
+    async stop() {
+      process.off('exit', killOnExit);
+      if (!alive()) return exited;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       const code = await exited;
       clearTimeout(timer);
       return code;
-    }
-    return exited;
+    },
+    async kill() {
+      process.off('exit', killOnExit);
+      if (alive()) child.kill('SIGKILL');
+      await exited;
+    },
   };
-  const issuer = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`gatehouse serve printed no issuer within ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d;
-      const match = /Issuer \(authorization server\):\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`gatehouse serve exited (${code}) before listening:\n${out}`));
-    });
-  }).catch(async (err) => {
-    await stop();
+}
+
+export interface ServeOptions {
+  /** How long to wait for the issuer line (default 15 s). */
+  timeoutMs?: number;
+  /** Default 0: any free port. */
+  port?: number;
+  /** `--issuer`, when the public URL is not the listening address (e.g. behind a proxy). */
+  issuer?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningGatehouse extends GatehouseProcess {
+  issuer: string;
+}
+
+/**
+ * `gatehouse serve --port 0 --data DIR` as a child process; resolves once it prints its issuer
+ * (and stops it if it never does).
+ */
+export async function serve(dataDir: string, options: ServeOptions = {}): Promise<RunningGatehouse> {
+  const args = ['serve', '--port', String(options.port ?? 0)];
+  if (options.issuer !== undefined) args.push('--issuer', options.issuer);
+  const server = start([...args, '--data', dataDir], options.env);
+  try {
+    const [, issuer] = await server.waitForOutput(ISSUER_LINE, options.timeoutMs ?? 15_000);
+    return { ...server, issuer: issuer as string };
+  } catch (err) {
+    await server.stop();
     throw err;
-  });
-  return { issuer, child, output: () => out, stop };
+  }
 }

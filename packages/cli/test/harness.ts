@@ -1,57 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { serve as serveGatehouse } from '../../../e2e/helpers/gatehouse-cli.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `gatehouse …` as its own process, as an administrator would, with `input` on stdin. */
-export function cli(args: string[], input = ''): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-/** Starts a long-running `gatehouse …` (serve, audit tail --follow) and collects its output. */
-export function start(args: string[]): {
-  child: ChildProcess;
-  output: () => string;
-  stop: () => Promise<number>;
-} {
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
-  return {
-    child,
-    output: () => out,
-    stop: () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
+/** Spawning the CLI is shared with the end-to-end tests. */
+export { type CliResult, gatehouse as cli, start } from '../../../e2e/helpers/gatehouse-cli.ts';
 
 /** Polls `check` until it returns a value (or throws after `ms`); for waiting on other processes. */
 export async function waitFor<T>(
@@ -67,15 +18,8 @@ export async function waitFor<T>(
   }
 }
 
-/** `gatehouse serve --port 0`: resolves with the issuer it prints once listening. */
-export async function serve(dataDir: string) {
-  const server = start(['serve', '--port', '0', '--data', dataDir]);
-  const issuer = await waitFor(() => {
-    if (server.child.exitCode !== null) throw new Error(`serve exited: ${server.output()}`);
-    return /Issuer \(authorization server\):\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1];
-  });
-  return { issuer, stop: server.stop };
-}
+/** `gatehouse serve --port 0`: resolves with the issuer it prints once listening (within 10 s). */
+export const serve = (dataDir: string) => serveGatehouse(dataDir, { timeoutMs: 10_000 });
 
 /** A scripted browser: keeps cookies, never follows redirects, so every step can be checked. */
 export class Agent {

@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { gatehouse } from '../../../e2e/helpers/gatehouse-cli.ts';
 import { withTestDatabase } from '../src/testing.ts';
 
-const MAIN = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-admin-pg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs `gatehouse …` to completion with `input` on stdin. */
-function gatehouse(args: string[], env: NodeJS.ProcessEnv, input = '') {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 await withTestDatabase((db) => {
   const storeUrl = (schema: string) => `${db.url}${db.url.includes('?') ? '&' : '?'}schema=${schema}`;
@@ -41,7 +21,7 @@ await withTestDatabase((db) => {
     const flag = ['--data', data, '--store', storeUrl(schema)];
     const viaEnv = { ...secret, GATEHOUSE_STORE: storeUrl(schema) };
     const ok = async (args: string[], env: NodeJS.ProcessEnv, input = '') => {
-      const r = await gatehouse(args, env, input);
+      const r = await gatehouse(args, input, env);
       assert.equal(r.code, 0, `gatehouse ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
@@ -81,9 +61,13 @@ await withTestDatabase((db) => {
   test('a --store that is not a postgres:// URL is a usage error that names the expected form', {
     timeout: 30_000,
   }, async () => {
-    const r = await gatehouse(['users', 'list', '--data', join(dir, 'bad'), '--store', 'mysql://x@db/y'], {
-      GATEHOUSE_SECRET: 's'.repeat(43),
-    });
+    const r = await gatehouse(
+      ['users', 'list', '--data', join(dir, 'bad'), '--store', 'mysql://x@db/y'],
+      '',
+      {
+        GATEHOUSE_SECRET: 's'.repeat(43),
+      },
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--store must be a postgres:\/\/ URL/);
   });
