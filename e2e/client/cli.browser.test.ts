@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { FileTokenStore } from '@gatehouse/client';
-import type { Browser } from 'playwright-core';
-import { browserSkipReason, launchChromium, signInAndConsent } from '../helpers/browser.ts';
-import { gatehouse } from '../helpers/gatehouse-cli.ts';
-import { type Gatehouse, startGatehouse, USER } from './helpers.ts';
+import { browserSkipReason, signInAndConsent } from '../helpers/browser.ts';
+import { gatehouse, start } from '../helpers/gatehouse-cli.ts';
+import { gatehouseWithChromium, USER } from './helpers.ts';
 
 /**
  * The client verbs of the CLI against `gatehouse serve`, each as its own process, as a user types
@@ -14,69 +11,21 @@ import { type Gatehouse, startGatehouse, USER } from './helpers.ts';
  * system browser is switched off with GATEHOUSE_NO_BROWSER=1), tools, call, tokens, logout.
  */
 const skip = browserSkipReason();
-const MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
+const scene = gatehouseWithChromium(skip);
 
-let gh: Gatehouse;
-let browser: Browser;
-before(async () => {
-  if (skip) return;
-  gh = await startGatehouse();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await gh?.close();
-});
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number>;
-}
-
-function cli(args: string[]): Run {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GATEHOUSE_CONFIG_DIR: gh.scratch, GATEHOUSE_NO_BROWSER: '1' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-  });
-  const exit = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function done(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const run = cli(args);
-  const code = await run.exit;
-  return { code, stdout: run.stdout(), stderr: run.stderr() };
-}
-
-/** Resolves with the authorization URL once the process prints it. */
-function printedUrl(run: Run): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const match = /(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/.exec(run.stderr());
-      if (match) resolve(match[1] as string);
-    };
-    run.child.stderr?.on('data', look);
-    void run.exit.then((code) => reject(new Error(`exited ${code} before printing a URL:\n${run.stderr()}`)));
-  });
-}
+/** The user's environment: their own config folder, and no system browser. */
+const env = () => ({ GATEHOUSE_CONFIG_DIR: scene.gh.scratch, GATEHOUSE_NO_BROWSER: '1' });
+const cli = (args: string[]) => start(args, env());
+const done = (args: string[]) => gatehouse(args, '', env());
 
 test('gatehouse login / tools / call / tokens / logout against gatehouse serve, with the login URL visited in Chromium', {
   skip,
 }, async () => {
+  const { gh, browser } = scene;
   assert.equal((await done(['tokens'])).stdout, 'No stored tokens.\n');
 
   const login = cli(['login', gh.mcpUrl]);
-  const url = await printedUrl(login);
+  const [url] = await login.waitForOutput(/http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+/, 30_000);
   const authorization = new URL(url);
   assert.equal(authorization.searchParams.get('resource'), gh.mcpUrl);
   assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
@@ -91,7 +40,7 @@ test('gatehouse login / tools / call / tokens / logout against gatehouse serve, 
   } finally {
     await context.close();
   }
-  assert.equal(await login.exit, 0, login.stderr());
+  assert.equal(await login.exited, 0, login.stderr());
   assert.match(login.stdout(), new RegExp(`^Logged in to ${gh.mcpUrl} via ${gh.issuer}`));
 
   const tools = await done(['tools', gh.mcpUrl]);

@@ -1,7 +1,8 @@
+import { after, before } from 'node:test';
 import { type AuthorizationInteraction, type FetchLike, loopbackInteraction } from '@gatehouse/client';
 import type { Browser } from 'playwright-core';
 import { Agent, csrfOf } from '../helpers/agent.ts';
-import { signInAndConsent } from '../helpers/browser.ts';
+import { launchChromium, signInAndConsent } from '../helpers/browser.ts';
 import { addUser, gatehouse, type RunningGatehouse, serve } from '../helpers/gatehouse-cli.ts';
 import { tempDir } from '../helpers/temp.ts';
 
@@ -36,6 +37,29 @@ export async function startGatehouse(): Promise<Gatehouse> {
       await scratch.remove();
     },
   };
+}
+
+export interface BrowserScene {
+  gh: Gatehouse;
+  browser: Browser;
+}
+
+/**
+ * A browser test file's hooks: `gatehouse serve` and headless Chromium, started before its tests
+ * (unless `skip`) and closed after them. The fields are set once `before` has run.
+ */
+export function gatehouseWithChromium(skip: string | false): BrowserScene {
+  const scene = {} as BrowserScene;
+  before(async () => {
+    if (skip) return;
+    scene.gh = await startGatehouse();
+    scene.browser = await launchChromium();
+  });
+  after(async () => {
+    await scene.browser?.close();
+    await scene.gh?.close();
+  });
+  return scene;
 }
 
 /**

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Exchange } from './helpers.ts';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { connectWithOAuth, FileTokenStore, McpOAuthProvider } from '@gatehouse/client';
+import { browserSkipReason } from '../helpers/browser.ts';
+import { chromiumInteraction, type Exchange, gatehouseWithChromium, recordingFetch } from './helpers.ts';
 
 /**
  * Checks, on the recorded wire traffic, the MCP authorization sequence an SDK client went through
@@ -47,4 +51,89 @@ export function assertAuthorizationSequence(
   const verifier = form.get('code_verifier') ?? '';
   assert.equal(createHash('sha256').update(verifier).digest('base64url'), q.get('code_challenge'));
   assert.equal(log[token]?.status, 200);
+}
+
+/** What the shared test needs of an official SDK's client and transport, v1 or v2. */
+interface SdkClient<T> {
+  connect(transport: T): Promise<void>;
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<{ [key: string]: unknown }>;
+  listTools(): Promise<{ tools: { name: string }[] }>;
+  close(): Promise<void>;
+}
+
+export interface SdkUnderTest<T> {
+  version: 'v1' | 'v2';
+  client(): SdkClient<T>;
+  /** The SDK's Streamable HTTP transport with `provider` as its `authProvider`. */
+  transport(provider: McpOAuthProvider): T & { finishAuth(code: string): Promise<void> };
+}
+
+/**
+ * The whole MCP authorization of an official SDK client with McpOAuthProvider as its
+ * `authProvider`, against `gatehouse serve` with sign-in and consent in headless Chromium; then a
+ * second start on the same token store that needs neither browser nor registration.
+ */
+export function testSdkAuthorization<T>(sdk: SdkUnderTest<T>): void {
+  const skip = browserSkipReason();
+  const scene = gatehouseWithChromium(skip);
+
+  test(`MCP authorization, SDK ${sdk.version}: from the 401 through discovery, DCR, PKCE and consent in Chromium to a working tool call`, {
+    skip,
+  }, async () => {
+    const { gh, browser } = scene;
+    const wire = recordingFetch();
+    const store = new FileTokenStore({
+      path: join(gh.scratch, `${sdk.version}.json`),
+      keyPath: join(gh.scratch, `${sdk.version}.key`),
+    });
+    let authorizationUrl: URL | undefined;
+    const provider = new McpOAuthProvider({
+      resource: gh.mcpUrl,
+      store,
+      fetch: wire.fetch,
+      interaction: chromiumInteraction(browser, { onOpen: (url) => (authorizationUrl = url) }),
+      registration: { clientMetadata: { client_name: `SDK ${sdk.version} e2e` } },
+    });
+    const client = sdk.client();
+    await connectWithOAuth(
+      (t) => client.connect(t),
+      () => sdk.transport(provider),
+      provider,
+    );
+    try {
+      const result = await client.callTool({ name: 'list_files', arguments: { path: '.' } });
+      assert.notEqual(result.isError, true, JSON.stringify(result));
+      assertAuthorizationSequence(wire.log, authorizationUrl, gh.mcpUrl);
+      const stored = await store.listTokens();
+      assert.equal(stored.length, 1);
+      assert.equal(stored[0]?.resource, gh.mcpUrl);
+      assert.equal(stored[0]?.issuer, gh.issuer);
+      assert.ok(stored[0]?.refresh_token, 'the refresh token went to our store');
+    } finally {
+      await client.close();
+      await provider.close();
+    }
+
+    // A new process-like start on the same store: no browser, no registration, straight in.
+    const again = new McpOAuthProvider({
+      resource: gh.mcpUrl,
+      store,
+      fetch: wire.fetch,
+      interaction: {
+        begin: () => Promise.reject(new Error('the browser must not be needed with stored tokens')),
+      },
+    });
+    const before = wire.log.length;
+    const second = sdk.client();
+    await second.connect(sdk.transport(again));
+    try {
+      const { tools } = await second.listTools();
+      assert.ok(tools.some((t) => t.name === 'list_files'));
+      const later = wire.log.slice(before);
+      assert.ok(later.every((e) => e.status !== 401 && !e.url.pathname.startsWith('/oauth/')));
+    } finally {
+      await second.close();
+      await again.close();
+    }
+  });
 }

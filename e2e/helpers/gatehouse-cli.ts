@@ -75,6 +75,10 @@ export interface GatehouseProcess {
   child: ChildProcess;
   /** Everything the process printed so far, stdout and stderr interleaved. */
   output(): string;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code once the process has ended by itself or been stopped. */
+  exited: Promise<number>;
   /** Resolves with the first match of `pattern` in the output; rejects if the process exits first. */
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s; resolves with the exit code. */
@@ -93,11 +97,16 @@ export function start(args: string[], env?: NodeJS.ProcessEnv): GatehouseProcess
     env: environment(env),
   });
   let out = '';
-  const collect = (d: Buffer) => {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
     out += d;
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
+    stdout += d;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d;
+    stderr += d;
+  });
   const exited = new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1)));
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -106,6 +115,9 @@ export function start(args: string[], env?: NodeJS.ProcessEnv): GatehouseProcess
   return {
     child,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
     waitForOutput: (pattern, timeoutMs) =>
       new Promise((resolve, reject) => {
         const check = () => {
