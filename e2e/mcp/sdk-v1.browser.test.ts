@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { decodeJwt } from 'jose';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchChromium } from '../helpers/browser.ts';
-import { addClient, addUser, gatehouse, type RunningGatehouse, serve } from '../helpers/gatehouse-cli.ts';
-import { tempDir } from '../helpers/temp.ts';
-import { BrowserOAuthProvider, type LoopbackCallback, startCallback } from './browser-provider.ts';
+import { browserSkipReason } from '../helpers/browser.ts';
+import { addClient, gatehouse } from '../helpers/gatehouse-cli.ts';
+import type { BrowserOAuthProvider } from './browser-provider.ts';
+import { assertFirstAuthorization, sdkScene } from './sdk-scene.ts';
 import { recordingFetch } from './traffic.ts';
 import { rawToolsList, scopes, text } from './wire.ts';
 
@@ -20,39 +19,17 @@ const skip = browserSkipReason();
 const USER = { username: 'walt', password: 'walt-password-123' };
 const NARROW = 'tools:list tools:execute:filesystem';
 
-let data: Awaited<ReturnType<typeof tempDir>>;
-let server: RunningGatehouse;
-let callback: LoopbackCallback;
-let browser: Browser;
-let page: Page;
-let mcpUrl: URL;
-
-before(async () => {
-  if (skip) return;
-  data = await tempDir();
-  await addUser(data.dir, USER.username, USER.password);
-  server = await serve(data.dir);
-  mcpUrl = new URL(`${server.issuer}/mcp`);
-  callback = await startCallback();
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-});
-after(async () => {
-  await browser?.close();
-  await callback?.close();
-  await server?.stop();
-  await data?.remove();
-});
+const scene = sdkScene(USER, skip);
 
 /** The code from the provider's callback, after the RFC 9207 check v1 leaves to the app. */
 function codeFrom(provider: BrowserOAuthProvider): string {
   const params = provider.takeCallback();
-  assert.equal(params.get('iss'), server.issuer, 'RFC 9207: iss in the authorization response');
+  assert.equal(params.get('iss'), scene.server.issuer, 'RFC 9207: iss in the authorization response');
   return params.get('code') ?? '';
 }
 
 async function connect(authProvider: BrowserOAuthProvider, traffic = recordingFetch()) {
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, { authProvider, fetch: traffic.fetch });
   const client = new Client({ name: 'e2e-sdk-v1', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport, traffic };
@@ -63,25 +40,15 @@ let first: BrowserOAuthProvider;
 test('MCP authorization with SDK v1: a 401 leads to RFC 9728 discovery, DCR, PKCE S256, sign-in and consent in Chromium, then tool calls work', {
   skip,
 }, async () => {
-  first = new BrowserOAuthProvider({ page, callback, clientName: 'SDK v1 agent', ...USER });
+  first = scene.provider('SDK v1 agent');
   const traffic = recordingFetch();
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: first, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: first,
+    fetch: traffic.fetch,
+  });
   const client = new Client({ name: 'e2e-sdk-v1', version: '1.0.0' });
   await assert.rejects(client.connect(transport), UnauthorizedError);
-  assert.deepEqual(traffic.lines().slice(0, 4), [
-    'POST /mcp 401',
-    'GET /.well-known/oauth-protected-resource/mcp 200',
-    'GET /.well-known/oauth-authorization-server 200',
-    'POST /oauth/register 201',
-  ]);
-  assert.equal(first.registrations, 1);
-  assert.equal(first.consentShown, true);
-  const q = first.authorizations[0]?.searchParams;
-  assert.ok(q);
-  assert.equal(q.get('client_id'), first.clientInformation()?.client_id);
-  assert.equal(q.get('code_challenge_method'), 'S256');
-  assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
-  assert.equal(q.get('resource'), mcpUrl.href);
+  assertFirstAuthorization(traffic, first, scene.mcpUrl);
 
   await transport.finishAuth(codeFrom(first));
   assert.equal(traffic.lines().at(-1), 'POST /oauth/token 200');
@@ -109,19 +76,19 @@ test('MCP authorization with SDK v1: a 401 leads to RFC 9728 discovery, DCR, PKC
 test('MCP authorization: a token without tools:execute:database gets 403 insufficient_scope naming it; a refresh cannot widen it, and step-up with the union (driven by the app for SDK v1) succeeds', {
   skip,
 }, async () => {
-  const registered = await addClient(data.dir, { name: 'SDK v1 narrow agent', redirectUris: [callback.url] });
-  const narrow = new BrowserOAuthProvider({
-    page,
-    callback,
-    clientName: 'SDK v1 narrow agent',
-    preregistered: { ...registered, issuer: server.issuer },
-    ...USER,
+  const registered = await addClient(scene.data.dir, {
+    name: 'SDK v1 narrow agent',
+    redirectUris: [scene.callback.url],
   });
-  assert.equal(await auth(narrow, { serverUrl: mcpUrl, scope: NARROW }), 'REDIRECT');
+  const narrow = scene.provider('SDK v1 narrow agent', { ...registered, issuer: scene.server.issuer });
+  assert.equal(await auth(narrow, { serverUrl: scene.mcpUrl, scope: NARROW }), 'REDIRECT');
   assert.deepEqual(scopes(narrow.authorizations[0]?.searchParams.get('scope')), scopes(NARROW));
 
   const traffic = recordingFetch();
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: narrow, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: narrow,
+    fetch: traffic.fetch,
+  });
   await transport.finishAuth(codeFrom(narrow));
   assert.deepEqual(scopes(narrow.tokens()?.scope), scopes(NARROW));
   const client = new Client({ name: 'e2e-sdk-v1', version: '1.0.0' });
@@ -158,7 +125,7 @@ test('MCP authorization: a token without tools:execute:database gets 403 insuffi
     // held and what was challenged. The user consents to the database tools; the call succeeds.
     const union = [...new Set([...scopes(narrow.tokens()?.scope), 'tools:execute:database'])].join(' ');
     narrow.invalidateCredentials('tokens');
-    assert.equal(await auth(narrow, { serverUrl: mcpUrl, scope: union }), 'REDIRECT');
+    assert.equal(await auth(narrow, { serverUrl: scene.mcpUrl, scope: union }), 'REDIRECT');
     const stepUp = narrow.authorizations[1];
     assert.ok(stepUp, 'a second authorization request');
     assert.deepEqual(scopes(stepUp.searchParams.get('scope')), [
@@ -185,23 +152,26 @@ test('Revocation by an administrator (`gatehouse grants revoke`) reaches the run
   assert.ok(tokens);
   const { gid } = decodeJwt(tokens.access_token) as { gid?: string };
   assert.ok(gid, 'the access token names its grant');
-  assert.equal((await rawToolsList(mcpUrl, tokens.access_token)).status, 200);
+  assert.equal((await rawToolsList(scene.mcpUrl, tokens.access_token)).status, 200);
 
-  const revoked = await gatehouse(['grants', 'revoke', gid, '--data', data.dir]);
+  const revoked = await gatehouse(['grants', 'revoke', gid, '--data', scene.data.dir]);
   assert.equal(revoked.code, 0, revoked.stderr);
   // Another process wrote it: the server learns of it by its store sync, promised within a second.
   const deadline = Date.now() + 3000;
-  let refused = await rawToolsList(mcpUrl, tokens.access_token);
+  let refused = await rawToolsList(scene.mcpUrl, tokens.access_token);
   while (refused.status === 200 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    refused = await rawToolsList(mcpUrl, tokens.access_token);
+    refused = await rawToolsList(scene.mcpUrl, tokens.access_token);
   }
   assert.equal(refused.status, 401);
   assert.match(refused.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
 
   first.interactive = false;
   const traffic = recordingFetch();
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: first, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: first,
+    fetch: traffic.fetch,
+  });
   const client = new Client({ name: 'e2e-sdk-v1', version: '1.0.0' });
   await assert.rejects(client.connect(transport), UnauthorizedError);
   assert.deepEqual(traffic.lines().slice(0, 1), ['POST /mcp 401']);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { auth, Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client';
-import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchChromium } from '../helpers/browser.ts';
-import { addClient, addUser, type RunningGatehouse, serve } from '../helpers/gatehouse-cli.ts';
-import { tempDir } from '../helpers/temp.ts';
-import { BrowserOAuthProvider, type LoopbackCallback, startCallback } from './browser-provider.ts';
+import { browserSkipReason } from '../helpers/browser.ts';
+import { addClient } from '../helpers/gatehouse-cli.ts';
+import type { BrowserOAuthProvider } from './browser-provider.ts';
+import { assertFirstAuthorization, sdkScene } from './sdk-scene.ts';
 import { recordingFetch } from './traffic.ts';
 import { rawToolsList, revoke as revokeAt, scopes, text } from './wire.ts';
 
@@ -18,35 +17,11 @@ const skip = browserSkipReason();
 const USER = { username: 'vera', password: 'vera-password-123' };
 const NARROW = 'tools:list tools:execute:filesystem';
 
-let data: Awaited<ReturnType<typeof tempDir>>;
-let server: RunningGatehouse;
-let callback: LoopbackCallback;
-let browser: Browser;
-let page: Page;
-let mcpUrl: URL;
-
-before(async () => {
-  if (skip) return;
-  data = await tempDir();
-  await addUser(data.dir, USER.username, USER.password);
-  server = await serve(data.dir);
-  mcpUrl = new URL(`${server.issuer}/mcp`);
-  callback = await startCallback();
-  browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-});
-after(async () => {
-  await browser?.close();
-  await callback?.close();
-  await server?.stop();
-  await data?.remove();
-});
-
-const provider = (clientName: string) => new BrowserOAuthProvider({ page, callback, clientName, ...USER });
+const scene = sdkScene(USER, skip);
 
 /** A connected SDK client whose every request is recorded. */
 async function connect(authProvider: BrowserOAuthProvider, traffic = recordingFetch()) {
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, { authProvider, fetch: traffic.fetch });
   const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport, traffic };
@@ -57,38 +32,28 @@ let first: BrowserOAuthProvider;
 test('MCP authorization with SDK v2: a 401 leads to RFC 9728 discovery, DCR, PKCE S256, sign-in and consent in Chromium, then tool calls work', {
   skip,
 }, async () => {
-  first = provider('SDK v2 agent');
+  first = scene.provider('SDK v2 agent');
   const traffic = recordingFetch();
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: first, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: first,
+    fetch: traffic.fetch,
+  });
   const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
   // The first connection ends at the redirect: the app waits for the user to come back.
   await assert.rejects(client.connect(transport), UnauthorizedError);
-  assert.deepEqual(traffic.lines().slice(0, 4), [
-    'POST /mcp 401',
-    'GET /.well-known/oauth-protected-resource/mcp 200',
-    'GET /.well-known/oauth-authorization-server 200',
-    'POST /oauth/register 201',
-  ]);
+  const q = assertFirstAuthorization(traffic, first, scene.mcpUrl);
   assert.match(
     traffic.log[0]?.challenge ?? '',
     /^Bearer .*resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/,
   );
-  assert.equal(first.registrations, 1);
-  assert.equal(first.consentShown, true);
-
   const [authorization] = first.authorizations;
   assert.ok(authorization);
-  assert.equal(authorization.origin + authorization.pathname, `${server.issuer}/oauth/authorize`);
-  const q = authorization.searchParams;
+  assert.equal(authorization.origin + authorization.pathname, `${scene.server.issuer}/oauth/authorize`);
   assert.equal(q.get('response_type'), 'code');
-  assert.equal(q.get('client_id'), first.clientInformation()?.client_id);
-  assert.equal(q.get('code_challenge_method'), 'S256');
-  assert.match(q.get('code_challenge') ?? '', /^[A-Za-z0-9_-]{43}$/);
-  assert.equal(q.get('resource'), mcpUrl.href);
-  assert.equal(q.get('redirect_uri'), callback.url);
+  assert.equal(q.get('redirect_uri'), scene.callback.url);
 
   const params = first.takeCallback();
-  assert.equal(params.get('iss'), server.issuer, 'RFC 9207: iss in the authorization response');
+  assert.equal(params.get('iss'), scene.server.issuer, 'RFC 9207: iss in the authorization response');
   await transport.finishAuth(params);
   assert.equal(traffic.lines().at(-1), 'POST /oauth/token 200');
   const tokens = first.tokens();
@@ -131,13 +96,16 @@ async function narrowThenStepUp(narrow: BrowserOAuthProvider) {
   narrow.onConsent = async (p) => {
     consentPages.push((await p.locator('body').textContent()) ?? '');
   };
-  assert.equal(await auth(narrow, { serverUrl: mcpUrl, scope: NARROW }), 'REDIRECT');
+  assert.equal(await auth(narrow, { serverUrl: scene.mcpUrl, scope: NARROW }), 'REDIRECT');
   assert.deepEqual(scopes(narrow.authorizations[0]?.searchParams.get('scope')), scopes(NARROW));
   assert.match(consentPages[0] ?? '', /filesystem/i);
   assert.doesNotMatch(consentPages[0] ?? '', /database/i);
 
   const traffic = recordingFetch();
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: narrow, fetch: traffic.fetch });
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: narrow,
+    fetch: traffic.fetch,
+  });
   await transport.finishAuth(narrow.takeCallback());
   assert.deepEqual(scopes(narrow.tokens()?.scope), scopes(NARROW));
   const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
@@ -189,14 +157,11 @@ async function narrowThenStepUp(narrow: BrowserOAuthProvider) {
 test('MCP authorization: a token without tools:execute:database gets 403 insufficient_scope naming it; SDK v2 step-up asks for the union and then succeeds (pre-registered client)', {
   skip,
 }, async () => {
-  const registered = await addClient(data.dir, { name: 'SDK v2 narrow agent', redirectUris: [callback.url] });
-  const narrow = new BrowserOAuthProvider({
-    page,
-    callback,
-    clientName: 'SDK v2 narrow agent',
-    preregistered: { ...registered, issuer: server.issuer },
-    ...USER,
+  const registered = await addClient(scene.data.dir, {
+    name: 'SDK v2 narrow agent',
+    redirectUris: [scene.callback.url],
   });
+  const narrow = scene.provider('SDK v2 narrow agent', { ...registered, issuer: scene.server.issuer });
   await narrowThenStepUp(narrow);
   assert.equal(narrow.registrations, 0, 'no DCR for a pre-registered client');
 });
@@ -206,7 +171,7 @@ test('MCP authorization: step-up works for a client registered by DCR with the n
   // The SDK registers with the scope of its first request (RFC 7591 `scope`): for a self-registered
   // client that is a default, not a ceiling, or step-up could never widen it.
 }, async () => {
-  const narrow = provider('SDK v2 narrow DCR agent');
+  const narrow = scene.provider('SDK v2 narrow DCR agent');
   await narrowThenStepUp(narrow);
   assert.equal(narrow.registrations, 1, 'step-up reuses the registration');
 });
@@ -217,8 +182,8 @@ test('RFC 7009: an access token revoked at /oauth/revoke gets 401 invalid_token 
   const tokens = first.tokens();
   const clientId = first.clientInformation()?.client_id;
   assert.ok(tokens?.refresh_token && clientId);
-  const revoke = (token: string) => revokeAt(server.issuer, clientId, token);
-  const listTools = (token: string) => rawToolsList(mcpUrl, token);
+  const revoke = (token: string) => revokeAt(scene.server.issuer, clientId, token);
+  const listTools = (token: string) => rawToolsList(scene.mcpUrl, token);
 
   assert.equal((await listTools(tokens.access_token)).status, 200);
   assert.equal((await revoke(tokens.access_token)).status, 200);
