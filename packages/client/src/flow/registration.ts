@@ -44,6 +44,16 @@ export function clientAuthentication(client: StoredClient): ClientAuthentication
   return { method: 'none', client_id: client.client_id };
 }
 
+/** What resolving (and, if need be, registering) a client needs. */
+export interface ResolveClientOptions {
+  store: TokenStore;
+  fetch: FetchLike;
+  now: () => number;
+  /** The redirect URI of an interactive flow; undefined when there is none (no redirect URIs are registered). */
+  redirectUri: string | undefined;
+  config: RegistrationConfig;
+}
+
 /**
  * The client identity to use with an authorization server, in the MCP spec's order:
  * pre-registered credentials → an earlier registration kept in the store → a Client ID Metadata
@@ -58,13 +68,7 @@ export function clientAuthentication(client: StoredClient): ClientAuthentication
  */
 export async function resolveClient(
   as: AuthorizationServerMetadata,
-  options: {
-    store: TokenStore;
-    fetch: FetchLike;
-    now: () => number;
-    redirectUri: string | undefined;
-    config: RegistrationConfig;
-  },
+  options: ResolveClientOptions,
 ): Promise<StoredClient> {
   const { config, store } = options;
   const pre =
@@ -129,13 +133,7 @@ function sameRedirect(registered: readonly string[], wanted: string): boolean {
 
 async function register(
   as: AuthorizationServerMetadata,
-  options: {
-    store: TokenStore;
-    fetch: FetchLike;
-    now: () => number;
-    redirectUri: string | undefined;
-    config: RegistrationConfig;
-  },
+  options: ResolveClientOptions,
 ): Promise<StoredClient> {
   const interactive = options.redirectUri !== undefined;
   const metadata: ClientMetadata = {
