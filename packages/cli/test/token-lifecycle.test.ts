@@ -225,10 +225,13 @@ test('audit log: after a full flow (sign-in, consent, code, refresh, retry, revo
   };
   const expected = ['login', 'consent', 'token.issued', 'token.refreshed', 'refresh.retry', 'grant.revoked'];
   // The server writes audit events behind the request, within milliseconds: wait up to a second.
+  // Wait until every expected event is there and the log has stopped growing.
   let events = await auditEvents();
-  for (let i = 0; i < 20 && !expected.every((t) => events.some((e) => e.type === t)); i++) {
+  for (let i = 0, settled = false; i < 20 && !settled; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    events = await auditEvents();
+    const again = await auditEvents();
+    settled = again.length === events.length && expected.every((t) => again.some((e) => e.type === t));
+    events = again;
   }
   const types = new Set(events.map((e) => e.type));
   for (const type of expected) {

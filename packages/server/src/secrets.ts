@@ -7,7 +7,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -43,8 +43,18 @@ export function loadMasterSecret(dataDir: string, env: NodeJS.ProcessEnv = proce
   }
   const path = join(dataDir, KEY_FILE);
   if (!existsSync(path)) {
+    // Several processes may start on a fresh folder at once: each writes its own temporary file
+    // and links it into place; the first link wins, and nobody ever reads a half-written key.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(temporary, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(temporary, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      unlinkSync(temporary);
+    }
   }
   chmodSync(path, 0o600);
   return readFileSync(path, 'utf8').trim();
