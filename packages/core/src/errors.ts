@@ -78,15 +78,36 @@ export const noStoreHeaders = {
   pragma: 'no-cache',
 } as const;
 
+/**
+ * The text of bodies built here, by response. A Response's body is a web stream; a server adapter
+ * that finds the text here writes it in one piece instead of reading the stream back (a measurable
+ * share of a token request's CPU). The Response itself is complete either way.
+ */
+const bodyTexts = new WeakMap<Response, string>();
+
+function textResponse(text: string, status: number, headers: Record<string, string>): Response {
+  const response = new Response(text, { status, headers });
+  bodyTexts.set(response, text);
+  return response;
+}
+
+/**
+ * The body of a response built by `jsonResponse` or `errorResponse`, as text, while the body has
+ * not been read; otherwise `undefined` (then read `response.body` as usual).
+ */
+export function bodyTextOf(response: Response): string | undefined {
+  return response.bodyUsed ? undefined : bodyTexts.get(response);
+}
+
 /** Serializes an error as the RFC 6749 §5.2 JSON response. */
 export function errorResponse(err: unknown): Response {
   const e = toOAuthError(err);
-  return new Response(JSON.stringify(e), { status: e.status, headers: { ...noStoreHeaders, ...e.headers } });
+  return textResponse(JSON.stringify(e), e.status, { ...noStoreHeaders, ...e.headers });
 }
 
 /** A JSON response with `Cache-Control: no-store`. */
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...noStoreHeaders, ...headers } });
+  return textResponse(JSON.stringify(body), status, { ...noStoreHeaders, ...headers });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { OAuthError } from '@gatehouse/core';
+import { bufferedBodyOf } from './node.ts';
 
 /** Request bodies above this size are refused before parsing (form posts are small). */
 export const MAX_FORM_BYTES = 16 * 1024;
@@ -10,6 +11,12 @@ export async function readBody(request: Request, maxBytes: number): Promise<stri
   if (declared > maxBytes)
     throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
   if (!request.body) return '';
+  const buffered = bufferedBodyOf(request);
+  if (buffered) {
+    if (buffered.byteLength > maxBytes)
+      throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
+    return Buffer.from(buffered.buffer, buffered.byteOffset, buffered.byteLength).toString('utf8');
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {

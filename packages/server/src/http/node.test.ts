@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { errorResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import { readForm } from './form.ts';
 import { type FetchHandler, toNodeListener } from './node.ts';
 
 let server: Server;
@@ -155,4 +157,44 @@ test('a handler that throws becomes a bare server_error', async () => {
   const res = await send('/boom');
   assert.equal(res.status, 500);
   assert.equal(res.body, '{"error":"server_error"}');
+});
+
+test('a jsonResponse goes out as its text with an exact Content-Length, multi-byte characters included', async () => {
+  handler = async () => jsonResponse({ name: 'Zoë ✓' }, 201, { 'x-extra': 'yes' });
+  const res = await send('/doc');
+  assert.equal(res.status, 201);
+  assert.equal(res.body, '{"name":"Zoë ✓"}');
+  assert.equal(res.headers['content-length'], String(Buffer.byteLength(res.body)));
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.equal(res.headers['x-extra'], 'yes');
+  assert.equal(res.headers['transfer-encoding'], undefined);
+});
+
+test('RFC 6749 §5.2: an errorResponse keeps its status and challenge header through the adapter', async () => {
+  handler = async () =>
+    errorResponse(new OAuthError('invalid_client', 'no', { headers: { 'www-authenticate': 'Basic' } }));
+  const res = await send('/err');
+  assert.equal(res.status, 401);
+  assert.deepEqual(JSON.parse(res.body), { error: 'invalid_client', error_description: 'no' });
+  assert.equal(res.headers['www-authenticate'], 'Basic');
+});
+
+test('a buffered form body is read once by readForm and still readable as the Request body', async () => {
+  handler = async (request) => {
+    const form = await readForm(request);
+    return Response.json({ form: Object.fromEntries(form), again: await request.text() });
+  };
+  const body = 'a=1&b=%C3%A9';
+  const res = await send('/f', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+    body,
+  });
+  assert.deepEqual(JSON.parse(res.body), { form: { a: '1', b: 'é' }, again: body });
+});
+
+test('a target starting with // stays a path on the configured origin', async () => {
+  handler = async (request) => Response.json({ url: request.url });
+  const res = await send('//elsewhere.example/x?y=1');
+  assert.equal(JSON.parse(res.body).url, `${origin}//elsewhere.example/x?y=1`);
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { bodyTextOf } from '@gatehouse/core';
 
 /** What the transport knows that a web Request does not. */
 export interface RequestContext {
@@ -28,12 +29,14 @@ export function toNodeListener(handler: FetchHandler, origin: string) {
         headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
       }
       const hasBody = method !== 'GET' && method !== 'HEAD';
-      const request = new Request(new URL(req.url ?? '/', origin), {
+      const body = hasBody ? await requestBody(req) : undefined;
+      const request = new Request(requestUrl(req.url, origin), {
         method,
         headers,
-        body: hasBody ? await requestBody(req) : undefined,
+        body,
         duplex: 'half',
       } as RequestInit);
+      if (body instanceof Uint8Array) bufferedBodies.set(request, body);
       const response = await handler(request, { remoteAddress: req.socket.remoteAddress });
       await writeResponse(response, res);
     } catch {
@@ -43,6 +46,30 @@ export function toNodeListener(handler: FetchHandler, origin: string) {
       else res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
     }
   };
+}
+
+/** Bodies this adapter read into memory, by request (see `bufferedBodyOf`). */
+const bufferedBodies = new WeakMap<Request, Uint8Array>();
+
+/**
+ * The body of a request whose bytes the adapter already holds, while it is unread; `undefined`
+ * otherwise (then read `request.body`). Reading the bytes is much cheaper than iterating the
+ * Request's web stream over them; the Request's own body stays intact for anyone else.
+ */
+export function bufferedBodyOf(request: Request): Uint8Array | undefined {
+  return request.bodyUsed ? undefined : bufferedBodies.get(request);
+}
+
+/**
+ * The request's URL on the configured origin. An origin-form target (`/path?query`, RFC 9112 §3.2.1)
+ * is appended as is and parsed once, by the Request constructor; even `//host/path` stays a path
+ * here rather than naming another host. Anything else (absolute-form, `*`) is resolved against the
+ * origin.
+ */
+function requestUrl(target: string | undefined, origin: string): string | URL {
+  if (target === undefined) return `${origin}/`;
+  if (target.charCodeAt(0) === 47 /* / */) return origin + target;
+  return new URL(target, origin);
 }
 
 /** A small body of declared length as bytes; anything else as a stream. */
@@ -79,6 +106,14 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
   if (!response.body) {
     res.writeHead(response.status, headers);
     res.end();
+    return;
+  }
+  // A body whose text we already hold goes out as that text: one buffer with the head, no stream.
+  const text = bodyTextOf(response);
+  if (text !== undefined) {
+    headers['content-length'] ??= String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
     return;
   }
   // A document goes out in one write with its length, rather than chunk by chunk.
