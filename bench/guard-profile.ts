@@ -148,7 +148,9 @@ const best = (xs: number[] | undefined) => (xs?.length ? Math.min(...xs) : NaN);
 if (!values.only) {
   const b = best(results.bare);
   const g = best(results.guarded);
-  console.log(`best: bare ${b.toFixed(1)} µs, guarded ${g.toFixed(1)} µs, guard +${(g - b).toFixed(1)} µs/call, ratio ${(b / g).toFixed(3)}×`);
+  console.log(
+    `best: bare ${b.toFixed(1)} µs, guarded ${g.toFixed(1)} µs, guard +${(g - b).toFixed(1)} µs/call, ratio ${(b / g).toFixed(3)}×`,
+  );
 }
 await guarded.close();
 await bare.close();

@@ -87,13 +87,17 @@ async function start(guarded: boolean) {
   http.on('request', toNodeListener(handler, issuer));
 
   /**
-   * The guard's own cost per request, first use of a token against a cached one: `guard.check` on
-   * a `tools/call` (body read, bearer, verification, revocation, scope policy), timed in process.
+   * The guard's own cost per request, first use of a token against a cached one: the guard as
+   * `protectDemo` runs it (`guard.wrap`: body read once, bearer, verification, revocation, scope
+   * policy, the request handed on) around a handler that answers at once, timed in process.
    * Tokens are minted outside the timing; one warm-up token first loads the JWKS.
    */
   async function cold(count: number): Promise<{ cold: number[]; cached: number[] }> {
     const guard = protectedDemo?.guard;
     if (!guard) return { cold: [], cached: [] };
+    const guarded = guard.wrap(async (_request, _auth, { parsedBody }) =>
+      parsedBody === undefined ? new Response(null, { status: 500 }) : new Response(null, { status: 204 }),
+    );
     const request = (token: string) =>
       new Request(resource, {
         method: 'POST',
@@ -108,9 +112,9 @@ async function start(guarded: boolean) {
     const timed = async (token: string) => {
       const req = request(token);
       const started = performance.now();
-      const result = await guard.check(req);
+      const response = await guarded(req);
       const micros = (performance.now() - started) * 1000;
-      if (result instanceof Response) throw new Error(`the guard refused a fresh token: ${result.status}`);
+      if (response.status !== 204) throw new Error(`the guard refused a fresh token: ${response.status}`);
       return micros;
     };
     await timed(await mint());

@@ -8,9 +8,9 @@
  * process; one server measured at a time, rounds interleaved (bare, guarded, bare, guarded, …),
  * medians reported and the ratio judged: guarded ÷ bare ≥ 0.97. Loopback traffic only.
  *
- * The cold cost is measured inside the guarded process, in the same run: `guard.check` on a
- * `tools/call` with a fresh token (signature and claims verified) against the same token again
- * (verified-token cache), in microseconds.
+ * The cold cost is measured inside the guarded process, in the same run: the guard (`guard.wrap`
+ * around a handler that answers at once) on a `tools/call` with a fresh token (signature and claims
+ * verified) against the same token again (verified-token cache), in microseconds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -210,7 +210,7 @@ export async function benchGuard(options: GuardBenchOptions): Promise<number> {
       row('with guard', withGuard),
       '',
       `  ${pass ? 'PASS' : 'FAIL'}  with guard ≥ ${GUARD_TARGET}× without: ${ratio.toFixed(3)}× [${roundRatios.map((r) => r.toFixed(3)).join(' ')}]`,
-      `  guard.check per tools/call (in process, ${COLD_SAMPLES} tokens): first use ${coldUs.p50.toFixed(0)} µs (p99 ${coldUs.p99.toFixed(0)}), cached ${cachedUs.p50.toFixed(0)} µs (p99 ${cachedUs.p99.toFixed(0)})`,
+      `  the guard per tools/call (guard.wrap in process, ${COLD_SAMPLES} tokens): first use ${coldUs.p50.toFixed(0)} µs (p99 ${coldUs.p99.toFixed(0)}), cached ${cachedUs.p50.toFixed(0)} µs (p99 ${cachedUs.p99.toFixed(0)})`,
       ...(busy
         ? [
             `  WARNING: load average ${load.toFixed(1)} on ${cpus().length} CPUs during the run: other work competed, so the ratio is not trustworthy`,

@@ -121,8 +121,12 @@ export interface Guard {
   serveMetadata(request: Request): Response | undefined;
   /** Origin, bearer token, signature, claims, revocation: the caller, or the challenge to send. */
   authenticate(request: Request): Promise<AuthInfo | Response>;
-  /** Everything `wrap` checks before calling the handler: authentication and the MCP scope policy. */
-  check(request: Request): Promise<GuardedRequest | Response>;
+  /**
+   * Everything `wrap` checks before calling the handler: authentication and the MCP scope policy.
+   * Reads the body from a clone, so `request` stays readable; an adapter that holds the body
+   * already passes it as `body` (then the request's own body, if any, is not read at all).
+   */
+  check(request: Request, body?: Uint8Array | string): Promise<GuardedRequest | Response>;
   /** A web handler that serves the metadata and lets only authorized requests through to `handler`. */
   wrap(handler: GuardedHandler): (request: Request) => Promise<Response>;
   /** Resolves when the revocation feed (if any) has its first list. */
@@ -339,7 +343,12 @@ export function createGuard(options: GuardOptions): Guard {
     },
     authenticate: (request) => authenticateWith(request, () => []),
 
-    async check(request) {
+    async check(request, body) {
+      if (body !== undefined) {
+        const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+        if (size > maxBodyBytes) return payloadTooLargeResponse();
+        return inspect(request, typeof body === 'string' ? body : bodyText(body));
+      }
       let text: string;
       try {
         text = await readBodyText(request, maxBodyBytes);

@@ -143,6 +143,13 @@ describe('authentication', () => {
     assert.ok(!(result instanceof Response));
     assert.deepEqual(result.parsedBody, body);
     assert.deepEqual(await checked.json(), body);
+    // An adapter that holds the body already hands it over; the request's own body is not read.
+    const headOnly = new Request(RESOURCE, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const given = await guard.check(headOnly, new TextEncoder().encode(JSON.stringify(body)));
+    assert.ok(!(given instanceof Response));
+    assert.deepEqual(given.parsedBody, body);
+    const small = createGuard({ resource: RESOURCE, authorizationServers: [as.issuer], maxBodyBytes: 8 });
+    assert.equal(((await small.check(headOnly, JSON.stringify(body))) as Response).status, 413);
   });
 
   test('a body over maxBodyBytes is refused with 413 before it is parsed', async () => {

@@ -27,7 +27,8 @@ export function expressGuard(guard: Guard, options: { maxBodyBytes?: number } = 
       const full = new Request(new URL(req.originalUrl, origin), request);
       const served = guard.serveMetadata(full);
       if (served) return await writeWebResponse(res, served);
-      const result = await guard.check(full);
+      // The body is in hand: the guard takes it as is rather than reading a clone of the request.
+      const result = await guard.check(full, body);
       if (result instanceof Response) return await writeWebResponse(res, result);
       Object.assign(req, { auth: result.auth, body: result.parsedBody });
       next();

@@ -113,7 +113,8 @@ export function guardNodeHandler(
         const request = toWebRequest(req, origin, body);
         const served = guard.serveMetadata(request);
         if (served) return await writeWebResponse(res, served);
-        const result = await guard.check(request);
+        // The body is in hand: the guard takes it as is rather than reading a clone of the request.
+        const result = await guard.check(request, body);
         if (result instanceof Response) return await writeWebResponse(res, result);
         const authed = req as AuthenticatedIncomingMessage;
         authed.auth = result.auth;
