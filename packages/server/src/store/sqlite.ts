@@ -23,14 +23,22 @@ import type {
 
 type Row = Record<string, SQLInputValue>;
 
-/** Runs pending migrations inside one transaction each. */
+const userVersion = (db: DatabaseSync) =>
+  Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
+
+/**
+ * Runs pending migrations, one write transaction each. The version is read again inside the
+ * transaction: several processes may open a fresh file at once, and only one may apply a version.
+ */
 function migrate(db: DatabaseSync): void {
-  const current = Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
-  for (let version = current; version < sqliteMigrations.length; version++) {
+  while (userVersion(db) < sqliteMigrations.length) {
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(sqliteMigrations[version] as string);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
+      const version = userVersion(db);
+      if (version < sqliteMigrations.length) {
+        db.exec(sqliteMigrations[version] as string);
+        db.exec(`PRAGMA user_version = ${version + 1}`);
+      }
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
@@ -143,7 +151,8 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     migrate(this.#db);
   }
 
