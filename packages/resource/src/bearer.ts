@@ -12,7 +12,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2.1
  */
 export function extractBearerToken(request: Request): string | undefined {
-  if (new URL(request.url).searchParams.has('access_token')) {
+  // Most requests have no query at all: parse the URL only when there is one.
+  const url = request.url;
+  if (url.includes('?') && new URL(url).searchParams.has('access_token')) {
     throw new OAuthError('invalid_request', 'Access tokens are accepted only in the Authorization header.');
   }
   const header = request.headers.get('authorization');

@@ -338,7 +338,10 @@ export function createGuard(options: GuardOptions): Guard {
     resourceMetadataUrl,
     protectedResourceMetadata: () => structuredClone(metadata),
     serveMetadata(request) {
-      const { pathname } = new URL(request.url);
+      // Every request passes here: parse its URL only when it can be a metadata request.
+      const url = request.url;
+      if (!url.includes(PROTECTED_RESOURCE_WELL_KNOWN)) return undefined;
+      const { pathname } = new URL(url);
       return metadataPaths.has(pathname) ? protectedResourceMetadataResponse(request, metadata) : undefined;
     },
     authenticate: (request) => authenticateWith(request, () => []),

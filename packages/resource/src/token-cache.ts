@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * A bounded cache of verification results keyed by SHA-256 of the token, so that a repeated token
@@ -16,7 +16,8 @@ export class TokenCache<V> {
   }
 
   static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    // One-shot `hash` skips the Hash object that `createHash` builds on every call.
+    return hash('sha256', token, 'base64url');
   }
 
   get(token: string): V | undefined {
