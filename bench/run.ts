@@ -10,6 +10,7 @@
  *          --scenario client_credentials|refresh_token (repeatable; default both)
  *          --contender gatehouse|oidc-provider|ceiling (repeatable; default all, and only then are targets judged)
  *          --profile DIR (Gatehouse's server runs with --cpu-prof and writes its profile to DIR)
+ *          --only-token-endpoint (skip the PostgreSQL and guard parts that otherwise follow)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     scenario: { type: 'string', multiple: true },
     contender: { type: 'string', multiple: true },
+    'only-token-endpoint': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -282,7 +284,8 @@ try {
   await stopChild(loadgen);
   log(`[${elapsed()}] done`);
 }
-if (!process.env.GATEHOUSE_STORE && (!values.contender || values.contender.includes('gatehouse')))
+const more = !values['only-token-endpoint'] && !process.env.GATEHOUSE_STORE;
+if (more && (!values.contender || values.contender.includes('gatehouse')))
   exitCode = Math.max(
     exitCode,
     await (await import('./postgres.ts')).benchPostgres({
@@ -293,7 +296,7 @@ if (!process.env.GATEHOUSE_STORE && (!values.contender || values.contender.inclu
       sqliteResults: values.out as string,
     }),
   );
-if (!process.env.GATEHOUSE_STORE && !values.contender)
+if (more && !values.contender)
   exitCode = Math.max(
     exitCode,
     await (await import('./guard.ts')).benchGuard({ rounds, seconds, warmup, connections }),
