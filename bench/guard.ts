@@ -190,6 +190,11 @@ export async function benchGuard(options: GuardBenchOptions): Promise<number> {
     const withGuard = summary('guarded');
     const ratio = withGuard.rps / bare.rps;
     const roundRatios = series.guarded.map((m, i) => m.rps / (series.bare[i] as Measurement).rps);
+    // Server CPU per request barely moves with others' load, unlike req/s: the steadier view of the guard's price.
+    const cpuRatio =
+      withGuard.cpuPerRequest !== undefined && bare.cpuPerRequest !== undefined
+        ? withGuard.cpuPerRequest / bare.cpuPerRequest
+        : undefined;
     const coldUs = { p50: median(cold.cold), p99: percentile(cold.cold, 0.99) };
     const cachedUs = { p50: median(cold.cached), p99: percentile(cold.cached, 0.99) };
     const problems = [...series.bare, ...series.guarded]
@@ -210,6 +215,11 @@ export async function benchGuard(options: GuardBenchOptions): Promise<number> {
       row('with guard', withGuard),
       '',
       `  ${pass ? 'PASS' : 'FAIL'}  with guard ≥ ${GUARD_TARGET}× without: ${ratio.toFixed(3)}× [${roundRatios.map((r) => r.toFixed(3)).join(' ')}]`,
+      ...(cpuRatio === undefined
+        ? []
+        : [
+            `        server CPU per request, with ÷ without: ${cpuRatio.toFixed(3)}× (steadier under others' load)`,
+          ]),
       `  the guard per tools/call (guard.wrap in process, ${COLD_SAMPLES} tokens): first use ${coldUs.p50.toFixed(0)} µs (p99 ${coldUs.p99.toFixed(0)}), cached ${cachedUs.p50.toFixed(0)} µs (p99 ${cachedUs.p99.toFixed(0)})`,
       ...(busy
         ? [
@@ -251,6 +261,7 @@ export async function benchGuard(options: GuardBenchOptions): Promise<number> {
           bare,
           guarded: withGuard,
           target: { factor: GUARD_TARGET, ratio, roundRatios, pass },
+          cpuPerRequestRatio: cpuRatio,
           verificationMicros: { firstUse: coldUs, cached: cachedUs },
           series,
           problems,
