@@ -94,28 +94,15 @@ export async function authenticateClient(
   const secretMethod = client.token_endpoint_auth_method.startsWith('client_secret_');
   if (!secretMethod || secret === undefined || !client.secret_hash)
     throw fail('Client authentication failed.');
-  if (verifiedSecrets.has(client) && sameText(secret, verifiedSecrets.get(client) as string)) return client;
-  if (!sameText(ctx.secrets.hash(secret), client.secret_hash)) throw fail('Client authentication failed.');
-  verifiedSecrets.set(client, secret);
+  if (!sameHash(ctx.secrets.hash(secret), client.secret_hash)) throw fail('Client authentication failed.');
   return client;
 }
 
 /**
- * The secret that last passed the HMAC check, by client record. A client presents the same secret
- * on every request; recognising it costs a constant-time compare instead of an HMAC (`createHmac`
- * was about 5% of a client_credentials request's CPU). Keyed by the record object that the client
- * registry caches, so an entry lives no longer than that record: once the registry re-reads the
- * client (a rotated secret, a removed client), the check runs against the store's hash again,
- * exactly as often as before. Held only in this process's memory, never stored or logged.
+ * Compares two HMACs in constant time. Both are digests of one fixed length, so the length says
+ * nothing about the secret and the digests are compared directly, not hashed again.
  */
-const verifiedSecrets = new WeakMap<ClientRecord, string>();
-
-/**
- * Compares in constant time. Used for HMAC digests and for client secrets, both of one fixed length
- * by construction, so the length says nothing secret and the values are compared directly rather
- * than hashed again.
- */
-function sameText(a: string, b: string): boolean {
+function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
