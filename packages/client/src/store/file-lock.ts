@@ -1,4 +1,5 @@
-import { open, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ClientError } from '../errors.ts';
 
 export interface FileLockOptions {
@@ -21,6 +22,8 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const { timeoutMs = 30_000, staleMs = 30_000, retryMs = 10 } = options;
   const deadline = Date.now() + timeoutMs;
+  // The first use on a machine may come before anything created the store's folder.
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   for (;;) {
     try {
       const handle = await open(path, 'wx', 0o600);
