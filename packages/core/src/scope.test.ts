@@ -35,6 +35,12 @@ test('consent sentences: one per scope, an ancestor hides what it covers', () =>
   assert.equal(catalogue.describe(['tools:execute:database'])[0]?.description.includes('database'), true);
 });
 
+test('consent sentences: offline_access is explained in words, never shown as a token', () => {
+  const [line] = new ScopeCatalogue().describe(['offline_access']);
+  assert.equal(line?.name, 'offline_access');
+  assert.match(line?.description ?? '', /Stay connected/);
+});
+
 test('the catalogue is extensible', () => {
   const catalogue = new ScopeCatalogue([{ name: 'billing:read', description: 'See your invoices' }]);
   assert.deepEqual(catalogue.names, ['billing:read']);

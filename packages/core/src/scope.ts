@@ -60,6 +60,12 @@ export const defaultScopes: readonly ScopeDefinition[] = [
 /** `offline_access` may be requested (2026-07-28 MCP revision) but is never advertised by resources. */
 export const OFFLINE_ACCESS = 'offline_access';
 
+/** Not a permission on the resource, so not in any catalogue; the consent sentence is still owed. */
+const offlineAccess: ScopeDefinition = {
+  name: OFFLINE_ACCESS,
+  description: 'Stay connected while you are away (renew its access without asking you)',
+};
+
 /** The set of scopes an authorization server knows, with their consent sentences. */
 export class ScopeCatalogue {
   readonly #byName: Map<string, ScopeDefinition>;
@@ -82,6 +88,8 @@ export class ScopeCatalogue {
    */
   describe(scopes: readonly string[]): ScopeDefinition[] {
     const kept = scopes.filter((s) => !scopes.some((o) => o !== s && scopeCovers(o, s)));
-    return kept.map((s) => this.#byName.get(s) ?? { name: s, description: s });
+    return kept.map(
+      (s) => this.#byName.get(s) ?? (s === OFFLINE_ACCESS ? offlineAccess : { name: s, description: s }),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { OFFLINE_ACCESS, parseScope, type ScopeDefinition } from '@gatehouse/core';
+import { parseScope, type ScopeDefinition } from '@gatehouse/core';
 import type { Context } from '../../context.ts';
 import type { UserRecord } from '../../store/types.ts';
 import { html } from '../html.ts';
@@ -16,9 +16,6 @@ export interface ConnectedApp {
   lastUsedAt: number;
 }
 
-/** `offline_access` is not in the catalogue (it is no permission on the resource); say what it means. */
-const OFFLINE_SENTENCE = 'Stay connected while you are away (renew its access without asking you)';
-
 /** The user's live grants (not revoked, not past their absolute lifetime), newest first. */
 export async function connectedApps(ctx: Context, user: UserRecord): Promise<ConnectedApp[]> {
   const now = ctx.now();
@@ -33,11 +30,7 @@ export async function connectedApps(ctx: Context, user: UserRecord): Promise<Con
       clientName: client?.client_name ?? grant.client_id,
       verifiedDomain: client?.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
       resource: grant.resource,
-      scopes: ctx.catalogue
-        .describe(scopes.filter((s) => s !== OFFLINE_ACCESS))
-        .concat(
-          scopes.includes(OFFLINE_ACCESS) ? [{ name: OFFLINE_ACCESS, description: OFFLINE_SENTENCE }] : [],
-        ),
+      scopes: ctx.catalogue.describe(scopes),
       grantedAt: grant.created_at,
       lastUsedAt: grant.last_used_at,
     });
