@@ -4,7 +4,7 @@ import { UsageError } from './output.ts';
 const HELP = `gatehouse: OAuth 2.1 authorization for MCP servers
 
 Server:
-  gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…]
+  gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…] [--trust-proxy]
 
 Administration (each takes --data DIR, and --store postgres://… when the servers use PostgreSQL):
   gatehouse users add NAME --password-stdin | list | disable NAME | enable NAME | remove NAME

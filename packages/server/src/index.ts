@@ -1,6 +1,12 @@
 export { validateRedirectUri } from './clients/redirect-uri.ts';
 export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
-export { type FetchHandler, type RequestContext, toNodeListener } from './http/node.ts';
+export {
+  clientAddress,
+  type FetchHandler,
+  type NodeListenerOptions,
+  type RequestContext,
+  toNodeListener,
+} from './http/node.ts';
 export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
 export { type AuthorizationServer, createAuthorizationServer } from './server.ts';
 export { SqliteStore } from './store/sqlite.ts';

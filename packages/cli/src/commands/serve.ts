@@ -7,7 +7,7 @@ import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { UsageError } from '../output.ts';
 
 const USAGE =
-  'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…]';
+  'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…] [--trust-proxy]';
 
 /** The issuer a fresh machine gets: the address we listen on, over http, which only loopback allows. */
 function defaultIssuer(host: string, port: number): string {
@@ -25,6 +25,8 @@ export async function run(args: string[]): Promise<number> {
       data: { type: 'string', default: process.env.GATEHOUSE_DATA ?? DEFAULT_DATA_DIR },
       issuer: { type: 'string', default: process.env.GATEHOUSE_ISSUER },
       store: { type: 'string', default: process.env.GATEHOUSE_STORE },
+      // Behind a load balancer: per-address rate limits use the last X-Forwarded-For entry.
+      'trust-proxy': { type: 'boolean', default: process.env.GATEHOUSE_TRUST_PROXY === '1' },
     },
   });
   const port = Number(values.port);
@@ -72,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
     const forDemo = pathname === '/mcp' || pathname.startsWith('/.well-known/oauth-protected-resource');
     return forDemo ? demo.fetch(request) : as.fetch(request, context);
   };
-  server.on('request', toNodeListener(handler, issuer));
+  server.on('request', toNodeListener(handler, issuer, { trustProxy: values['trust-proxy'] }));
 
   const users = await data.store.listUsers();
   const lines = [

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { errorResponse, jsonResponse, OAuthError } from '@gatehouse/core';
 import { readForm } from './form.ts';
-import { type FetchHandler, toNodeListener } from './node.ts';
+import { clientAddress, type FetchHandler, toNodeListener } from './node.ts';
 
 let server: Server;
 let origin: string;
@@ -197,4 +197,20 @@ test('a target starting with // stays a path on the configured origin', async ()
   handler = async (request) => Response.json({ url: request.url });
   const res = await send('//elsewhere.example/x?y=1');
   assert.equal(JSON.parse(res.body).url, `${origin}//elsewhere.example/x?y=1`);
+});
+
+test('trustProxy: the client address is the last X-Forwarded-For entry, and only when trusted', () => {
+  const req = (xff?: string | string[]) =>
+    ({
+      headers: xff === undefined ? {} : { 'x-forwarded-for': xff },
+      socket: { remoteAddress: '127.0.0.1' },
+    }) as never;
+  assert.equal(clientAddress(req('203.0.113.9, 198.51.100.7')), '127.0.0.1', 'untrusted: the socket peer');
+  assert.equal(
+    clientAddress(req('203.0.113.9, 198.51.100.7'), true),
+    '198.51.100.7',
+    'the entry the proxy appended',
+  );
+  assert.equal(clientAddress(req(['203.0.113.9', '198.51.100.8']), true), '198.51.100.8');
+  assert.equal(clientAddress(req(), true), '127.0.0.1', 'no header: the socket peer');
 });

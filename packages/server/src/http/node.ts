@@ -20,7 +20,23 @@ const BUFFERED_BODY_LIMIT = 64 * 1024;
  * Adapts a web-standard handler to node:http. `origin` is the externally visible origin (the
  * issuer's), so that URLs are built from configuration rather than from the Host header.
  */
-export function toNodeListener(handler: FetchHandler, origin: string) {
+export interface NodeListenerOptions {
+  /**
+   * Behind a reverse proxy or load balancer: take the client's address from the last
+   * `X-Forwarded-For` entry (the one the proxy appended) instead of the socket's. Only turn this
+   * on when every request comes through such a proxy, or clients could forge their address.
+   */
+  trustProxy?: boolean;
+}
+
+/** The client's address: the socket peer, or with `trustProxy` the proxy's last X-Forwarded-For entry. */
+export function clientAddress(req: IncomingMessage, trustProxy = false): string | undefined {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').at(-1)?.trim();
+  return last || req.socket.remoteAddress;
+}
+
+export function toNodeListener(handler: FetchHandler, origin: string, options: NodeListenerOptions = {}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const method = req.method ?? 'GET';
@@ -37,7 +53,7 @@ export function toNodeListener(handler: FetchHandler, origin: string) {
         duplex: 'half',
       } as RequestInit);
       if (body instanceof Uint8Array) bufferedBodies.set(request, body);
-      const response = await handler(request, { remoteAddress: req.socket.remoteAddress });
+      const response = await handler(request, { remoteAddress: clientAddress(req, options.trustProxy) });
       await writeResponse(response, res);
     } catch {
       // The handler already turns errors into responses; this is the transport failing. Once the
