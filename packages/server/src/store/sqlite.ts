@@ -153,13 +153,6 @@ export class SqliteStore implements Store {
     this.#db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    // Checkpoints (copying the WAL into the database file, with its fsyncs) ran inside requests
-    // every ~1000 pages, i.e. every few dozen refresh rotations. Hot pages rewritten between two
-    // checkpoints are copied once, so checkpointing every 10000 pages does less work in total.
-    // Durability is the same: commits are in the WAL either way. journal_size_limit gives back
-    // the disk space after a checkpoint when a one-off burst (a large prune) grew the WAL beyond it.
-    // @see https://sqlite.org/pragma.html#pragma_wal_autocheckpoint
-    this.#db.exec('PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;');
     migrate(this.#db);
   }
 
