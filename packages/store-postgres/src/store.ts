@@ -16,10 +16,6 @@ import type {
   Store,
   UserRecord,
 } from '@gatehouse/server';
-import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import { migrate } from './migrate.ts';
-import { listenForRevocations, notifyRevocation, type RevocationSubscriptionOptions } from './notify.ts';
-import { type PostgresStoreOptions, resolvePoolConfig } from './options.ts';
 import {
   type Row,
   toAudit,
@@ -33,7 +29,11 @@ import {
   toRevocation,
   toSession,
   toUser,
-} from './rows.ts';
+} from '@gatehouse/server/store/rows';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+import { migrate } from './migrate.ts';
+import { listenForRevocations, notifyRevocation, type RevocationSubscriptionOptions } from './notify.ts';
+import { type PostgresStoreOptions, resolvePoolConfig } from './options.ts';
 
 /** Anything that runs a query: the pool, or one client inside a transaction. */
 type Queryable = Pick<Pool, 'query'> | PoolClient;

@@ -1,6 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  type Row,
+  toAudit,
+  toClient,
+  toCode,
+  toConsent,
+  toGrant,
+  toInteraction,
+  toKey,
+  toRefreshToken,
+  toRevocation,
+  toSession,
+  toUser,
+} from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
 import type {
   AuditEvent,
@@ -20,8 +34,6 @@ import type {
   Store,
   UserRecord,
 } from './types.ts';
-
-type Row = Record<string, SQLInputValue>;
 
 const userVersion = (db: DatabaseSync) =>
   Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
@@ -45,99 +57,6 @@ function migrate(db: DatabaseSync): void {
       throw err;
     }
   }
-}
-
-const opt = <T>(v: SQLInputValue | undefined): T | undefined =>
-  v === null || v === undefined ? undefined : (v as T);
-
-function toClient(row: Row): ClientRecord {
-  return {
-    ...(JSON.parse(row.metadata as string) as Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>),
-    client_id: row.client_id as string,
-    kind: row.kind as ClientKind,
-    client_name: row.client_name as string,
-    secret_hash: opt(row.secret_hash),
-    created_at: Number(row.created_at),
-  };
-}
-
-function toUser(row: Row): UserRecord {
-  return {
-    id: row.id as string,
-    username: row.username as string,
-    password_hash: row.password_hash as string,
-    disabled: Number(row.disabled) === 1,
-    created_at: Number(row.created_at),
-  };
-}
-
-function toCode(row: Row): AuthorizationCodeRecord {
-  return {
-    code_hash: row.code_hash as string,
-    client_id: row.client_id as string,
-    user_id: row.user_id as string,
-    redirect_uri: row.redirect_uri as string,
-    code_challenge: row.code_challenge as string,
-    resource: row.resource as string,
-    scope: row.scope as string,
-    expires_at: Number(row.expires_at),
-    grant_id: opt(row.grant_id),
-    consumed_at: opt<number>(row.consumed_at),
-  };
-}
-
-function toGrant(row: Row): GrantRecord {
-  return {
-    id: row.id as string,
-    client_id: row.client_id as string,
-    subject: row.subject as string,
-    resource: row.resource as string,
-    scope: row.scope as string,
-    created_at: Number(row.created_at),
-    last_used_at: Number(row.last_used_at),
-    expires_at: Number(row.expires_at),
-    revoked_at: opt<number>(row.revoked_at),
-  };
-}
-
-function toRefreshToken(row: Row): RefreshTokenRecord {
-  return {
-    token_hash: row.token_hash as string,
-    grant_id: row.grant_id as string,
-    client_id: row.client_id as string,
-    scope: row.scope as string,
-    created_at: Number(row.created_at),
-    expires_at: Number(row.expires_at),
-    rotated_at: opt<number>(row.rotated_at),
-    successor_hash: opt(row.successor_hash),
-    successor_response: opt(row.successor_response),
-  };
-}
-
-function toKey(row: Row): SigningKeyRecord {
-  return {
-    kid: row.kid as string,
-    alg: row.alg as string,
-    public_jwk: JSON.parse(row.public_jwk as string),
-    private_jwk_encrypted: row.private_jwk_encrypted as string,
-    created_at: Number(row.created_at),
-    active_from: Number(row.active_from),
-    retired_at: opt<number>(row.retired_at),
-    expires_at: opt<number>(row.expires_at),
-  };
-}
-
-function toAudit(row: Row): AuditEvent {
-  return {
-    id: Number(row.id),
-    at: Number(row.at),
-    type: row.type as string,
-    actor: opt(row.actor),
-    client_id: opt(row.client_id),
-    user_id: opt(row.user_id),
-    grant_id: opt(row.grant_id),
-    detail: row.detail ? JSON.parse(row.detail as string) : undefined,
-  };
 }
 
 /**
@@ -389,12 +308,7 @@ export class SqliteStore implements Store {
       after,
       now,
     ) as Row[];
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      grant_id: opt(r.grant_id),
-      jti: opt(r.jti),
-      expires_at: Number(r.expires_at),
-    }));
+    return rows.map(toRevocation);
   }
 
   async isRevoked(jti: string, grantId: string | undefined): Promise<boolean> {
@@ -458,15 +372,7 @@ export class SqliteStore implements Store {
       clientId,
       resource,
     ) as Row | undefined;
-    return (
-      row && {
-        user_id: row.user_id as string,
-        client_id: row.client_id as string,
-        resource: row.resource as string,
-        scope: row.scope as string,
-        granted_at: Number(row.granted_at),
-      }
-    );
+    return row && toConsent(row);
   }
 
   async saveConsent(consent: ConsentRecord): Promise<void> {
@@ -488,14 +394,7 @@ export class SqliteStore implements Store {
     const row = this.#sql('SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?').get(idHash, now) as
       | Row
       | undefined;
-    return (
-      row && {
-        id_hash: row.id_hash as string,
-        user_id: row.user_id as string,
-        created_at: Number(row.created_at),
-        expires_at: Number(row.expires_at),
-      }
-    );
+    return row && toSession(row);
   }
 
   async deleteSession(idHash: string): Promise<void> {
@@ -518,9 +417,7 @@ export class SqliteStore implements Store {
     const row = this.#sql('SELECT * FROM interactions WHERE id = ? AND expires_at > ?').get(id, now) as
       | Row
       | undefined;
-    return (
-      row && { id: row.id as string, request: row.request as string, expires_at: Number(row.expires_at) }
-    );
+    return row && toInteraction(row);
   }
 
   async deleteInteraction(id: string): Promise<void> {

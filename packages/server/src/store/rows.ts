@@ -11,17 +11,24 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   UserRecord,
-} from '@gatehouse/server';
+} from './types.ts';
 
-/** A row as `pg` returns it: BIGINT arrives as a string, JSONB already parsed. */
+/**
+ * Row → record mappers shared by every SQL store. The column names are the same everywhere; what
+ * differs is the driver's types: `pg` returns BIGINT as a string and JSONB already parsed, while
+ * `node:sqlite` returns numbers and JSON as text, and booleans as 0/1.
+ */
 export type Row = Record<string, unknown>;
+
+/** JSON from a JSONB column (already parsed) or a TEXT column (a string to parse). */
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
 
 const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
 const optNumber = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 export function toClient(row: Row): ClientRecord {
   return {
-    ...(row.metadata as Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>),
+    ...json<Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>>(row.metadata),
     client_id: row.client_id as string,
     kind: row.kind as ClientKind,
     client_name: row.client_name as string,
@@ -35,7 +42,7 @@ export function toUser(row: Row): UserRecord {
     id: row.id as string,
     username: row.username as string,
     password_hash: row.password_hash as string,
-    disabled: row.disabled === true,
+    disabled: row.disabled === true || Number(row.disabled) === 1,
     created_at: Number(row.created_at),
   };
 }
@@ -96,7 +103,7 @@ export function toKey(row: Row): SigningKeyRecord {
   return {
     kid: row.kid as string,
     alg: row.alg as string,
-    public_jwk: row.public_jwk as Record<string, unknown>,
+    public_jwk: json<Record<string, unknown>>(row.public_jwk),
     private_jwk_encrypted: row.private_jwk_encrypted as string,
     created_at: Number(row.created_at),
     active_from: Number(row.active_from),
@@ -137,6 +144,6 @@ export function toAudit(row: Row): AuditEvent {
     client_id: opt(row.client_id),
     user_id: opt(row.user_id),
     grant_id: opt(row.grant_id),
-    detail: opt(row.detail),
+    detail: row.detail === null || row.detail === undefined ? undefined : json(row.detail),
   };
 }
