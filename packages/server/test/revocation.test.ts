@@ -130,3 +130,13 @@ describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
     assert.equal((await introspect(tokens.access_token)).active, false);
   });
 });
+
+test('a client removed mid-flow gets no tokens for its code, even while its record is cached', async () => {
+  const client = await h.addClient();
+  const user = await h.addUser('removed-client-user');
+  await h.authorize(client, user); // warms the client cache
+  const removed = h.authorize(client, user);
+  // Remove the client the way `gatehouse clients remove` does, before the code exchange.
+  await h.store.deleteClient(client.client_id);
+  await assert.rejects(removed, /token failed: 401/);
+});

@@ -51,6 +51,10 @@ export async function authorizationCodeGrant(
     if (resource !== undefined && resource !== redeemed.resource) {
       throw new OAuthError('invalid_target', 'resource does not match the authorization request.');
     }
+    // A new grant must not outlive its client's removal by the client cache's few seconds.
+    if (!(await ctx.clients.fresh(client.client_id))) {
+      throw new OAuthError('invalid_client', 'The client is not registered with this server.');
+    }
   } catch (err) {
     await ctx.store.revokeGrant(grantId, now, now + ctx.config.accessTokenTtl);
     throw err;
