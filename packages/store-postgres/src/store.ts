@@ -268,10 +268,6 @@ export class PostgresStore implements Store {
     return (await this.#rows(sql, params)).map(toGrant);
   }
 
-  async touchGrant(id: string, now: number): Promise<void> {
-    await this.#pool.query('UPDATE grants SET last_used_at = $1 WHERE id = $2', [now, id]);
-  }
-
   async revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean> {
     return this.#transaction(async (tx) => {
       const changed = await this.#count(

@@ -111,8 +111,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         ['g1'],
       );
       assert.equal((await store.listGrants({ client_id: 'c1' })).length, 3);
-      await store.touchGrant('g1', 1234);
-      assert.equal((await store.getGrant('g1'))?.last_used_at, 1234);
 
       const before = await store.listRevocations(0, 1500);
       assert.equal(await store.revokeGrant('g1', 1500, 5100), true);

@@ -240,10 +240,6 @@ export class SqliteStore implements Store {
     return (this.#db.prepare(sql).all(...args) as Row[]).map(toGrant);
   }
 
-  async touchGrant(id: string, now: number): Promise<void> {
-    this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, id);
-  }
-
   async revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean> {
     return this.#transaction(() => {
       const changed = this.#sql('UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(

@@ -180,7 +180,6 @@ export interface Store {
   createGrant(grant: GrantRecord): Promise<void>;
   getGrant(id: string): Promise<GrantRecord | undefined>;
   listGrants(filter: GrantFilter): Promise<GrantRecord[]>;
-  touchGrant(id: string, now: number): Promise<void>;
   /**
    * Revokes a grant and records a revocation entry (atomically); returns false if it was
    * already revoked or does not exist.
