@@ -5,17 +5,15 @@ import { issueAccessToken } from '../tokens/access-token.ts';
 import { createOpaqueToken, REFRESH_TOKEN_PREFIX } from '../tokens/opaque.ts';
 
 /**
- * Issues the token response for a grant: a JWT access token for the grant's resource and, when
- * asked, a refresh token stored only as its HMAC.
+ * The token response with a JWT access token for the grant's resource, and no refresh token.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
  */
-export async function issueTokens(
+export async function accessTokenResponse(
   ctx: Context,
   grant: GrantRecord,
   scope: string[],
-  options: { refreshToken: boolean },
+  now: number,
 ): Promise<TokenResponse> {
-  const now = ctx.now();
   // offline_access asks for a refresh token; it is not a permission on the resource.
   const accessScope = scope.filter((s) => s !== OFFLINE_ACCESS).join(' ');
   const { token } = await issueAccessToken(ctx.keys.active, {
@@ -28,12 +26,26 @@ export async function issueTokens(
     now,
     ttl: ctx.config.accessTokenTtl,
   });
-  const response: TokenResponse = {
+  return {
     access_token: token,
     token_type: 'Bearer',
     expires_in: ctx.config.accessTokenTtl,
     scope: accessScope,
   };
+}
+
+/**
+ * Issues the token response for a new grant: the access token and, when asked, a refresh token
+ * stored only as its HMAC.
+ */
+export async function issueTokens(
+  ctx: Context,
+  grant: GrantRecord,
+  scope: string[],
+  options: { refreshToken: boolean },
+): Promise<TokenResponse> {
+  const now = ctx.now();
+  const response = await accessTokenResponse(ctx, grant, scope, now);
   if (options.refreshToken) {
     const refreshToken = createOpaqueToken(REFRESH_TOKEN_PREFIX);
     await ctx.store.saveRefreshToken({

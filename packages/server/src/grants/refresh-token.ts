@@ -1,8 +1,8 @@
 import { OAuthError, parseScope, scopeCovers, type TokenResponse } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../store/types.ts';
-import { issueAccessToken } from '../tokens/access-token.ts';
 import { createOpaqueToken, isWellFormedOpaqueToken, REFRESH_TOKEN_PREFIX } from '../tokens/opaque.ts';
+import { accessTokenResponse } from './issue.ts';
 
 const invalid = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -80,23 +80,9 @@ export async function refreshTokenGrant(
     throw new OAuthError('invalid_target', 'resource does not match the grant.');
   }
 
-  const accessScope = scope.filter((s) => s !== 'offline_access').join(' ');
-  const { token: accessToken } = await issueAccessToken(ctx.keys.active, {
-    issuer: ctx.config.issuer,
-    subject: grant.subject,
-    resource: grant.resource,
-    clientId: client.client_id,
-    scope: accessScope,
-    grantId: grant.id,
-    now,
-    ttl: ctx.config.accessTokenTtl,
-  });
   const nextToken = createOpaqueToken(REFRESH_TOKEN_PREFIX);
   const response: TokenResponse = {
-    access_token: accessToken,
-    token_type: 'Bearer',
-    expires_in: ctx.config.accessTokenTtl,
-    scope: accessScope,
+    ...(await accessTokenResponse(ctx, grant, scope, now)),
     refresh_token: nextToken,
   };
   // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces.
