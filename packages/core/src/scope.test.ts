@@ -9,8 +9,8 @@ test('RFC 6749 §3.3: scope is space-delimited; duplicates collapse; empty token
 });
 
 test('RFC 6749 §3.3: a scope token with a quote or backslash is refused', () => {
-  assert.throws(() => parseScope('tools:"list'));
-  assert.throws(() => parseScope('tools\\list'));
+  assert.throws(() => parseScope('tools:"list'), { code: 'invalid_scope' });
+  assert.throws(() => parseScope('tools\\list'), { code: 'invalid_scope' });
 });
 
 test('hierarchy: tools:execute covers tools:execute:filesystem but not tools:executed or tools:list', () => {

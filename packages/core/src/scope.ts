@@ -3,16 +3,21 @@
  * `tools:execute:filesystem`) and the catalogue of human-readable sentences for consent.
  */
 
+import { OAuthError } from './errors.ts';
+
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-/** Splits a space-delimited scope string into a de-duplicated, order-preserving list. */
+/**
+ * Splits a space-delimited scope string into a de-duplicated, order-preserving list.
+ * @throws OAuthError `invalid_scope` for a token outside the RFC 6749 §3.3 alphabet.
+ */
 export function parseScope(scope: string | null | undefined): string[] {
   if (!scope) return [];
   const out: string[] = [];
   for (const token of scope.split(' ')) {
     if (token === '') continue;
-    if (!SCOPE_TOKEN.test(token)) throw new TypeError(`invalid scope token`);
+    if (!SCOPE_TOKEN.test(token)) throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
     if (!out.includes(token)) out.push(token);
   }
   return out;

@@ -80,12 +80,7 @@ function checkRedirectUri(client: ClientRecord, requested: string | undefined): 
 }
 
 function checkScope(ctx: Context, client: ClientRecord, requested: string | undefined): string[] {
-  let scopes: string[];
-  try {
-    scopes = parseScope(requested);
-  } catch {
-    throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
-  }
+  let scopes = parseScope(requested);
   const registered = client.scope === undefined ? undefined : parseScope(client.scope);
   // An administrator's registration is a ceiling. A self-registered client (DCR, CIMD) merely
   // said what it expected to need: a ceiling there would stop MCP step-up, and limit nothing,

@@ -61,12 +61,7 @@ export async function clientCredentialsGrant(
   if (client.token_endpoint_auth_method === 'none') {
     throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials.');
   }
-  let requested: string[];
-  try {
-    requested = parseScope(form.get('scope'));
-  } catch {
-    throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
-  }
+  const requested = parseScope(form.get('scope'));
   const allowed = parseScope(client.scope);
   const scope = requested.length ? requested : allowed;
   const outside = scope.find((s) => !allowed.some((a) => scopeCovers(a, s)));

@@ -61,12 +61,7 @@ export async function refreshTokenGrant(
   const held = parseScope(token.scope);
   let scope = held;
   if (form.has('scope')) {
-    let requested: string[];
-    try {
-      requested = parseScope(form.get('scope'));
-    } catch {
-      throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
-    }
+    const requested = parseScope(form.get('scope'));
     const wider = requested.find((s) => !held.some((h) => scopeCovers(h, s)));
     if (wider)
       throw new OAuthError(
