@@ -1,3 +1,4 @@
+export * from './deadline.ts';
 export * from './encoding.ts';
 export * from './errors.ts';
 export * from './pkce.ts';

@@ -3,7 +3,7 @@ import type {
   ProtectedResourceMetadata,
   RevocationSource,
 } from '@gatehouse/core';
-import { errorResponse, OAuthError } from '@gatehouse/core';
+import { DEFAULT_DEADLINE_MS, errorResponse, OAuthError } from '@gatehouse/core';
 import { discoverAuthorizationServer } from './as-metadata.ts';
 import { extractBearerToken } from './bearer.ts';
 import {
@@ -64,12 +64,24 @@ export interface GuardOptions {
   manifest?: McpScopeManifest | false;
   /** In-process revocation (the AS's own `RevocationSource`): seen at once. */
   revocations?: RevocationSource;
-  /** Follow the AS's revocation feed; `true` = `<first issuer>/oauth/revocations`. Default off. */
-  revocationFeed?: boolean | { url: string };
+  /**
+   * Follow the AS's revocation feed; `true` = `<first issuer>/oauth/revocations`. Default off.
+   * Fails closed: until the first full list has arrived, and once no answer has come for
+   * `maxStalenessSeconds` (default 3600, an access-token lifetime), requests with a token get 503
+   * `temporarily_unavailable` with `Retry-After` instead of being let through unchecked.
+   */
+  revocationFeed?:
+    | boolean
+    | { url?: string; maxStalenessSeconds?: number; waitSeconds?: number; retryDelaysMs?: readonly number[] };
   /** Origins allowed to call (DNS-rebinding defence). Default: the resource's own origin. */
   allowedOrigins?: string[];
   /** Used for metadata, JWKS, introspection and the feed; never for the client's token. */
   fetch?: typeof fetch;
+  /**
+   * Deadline of each request to the AS (metadata, JWKS, introspection, the feed's full list),
+   * body included; a feed long poll gets its `wait` plus this. Default 5000 ms.
+   */
+  timeoutMs?: number;
   /** Milliseconds since the epoch; inject to freeze time in tests. */
   now?: () => number;
   jwt?: {
@@ -82,7 +94,11 @@ export interface GuardOptions {
   };
   /** Opaque (non-JWT) tokens are validated by RFC 7662 introspection with these credentials. Default off. */
   introspection?: { clientId: string; clientSecret: string; cacheSeconds?: number };
-  /** Keys: refetched after `maxAgeMs` (default 10 min); an unknown `kid` refetches at most every `cooldownMs` (default 30 s). */
+  /**
+   * Keys: refetched after `maxAgeMs` (default 10 min); an unknown `kid` refetches at most every
+   * `cooldownMs` (default 30 s). A failed refetch keeps the last good keys and is retried after
+   * `cooldownMs`, doubling while it keeps failing.
+   */
   keys?: { maxAgeMs?: number; cooldownMs?: number };
   /** Verified-token cache size; default 10 000 entries (0 disables). */
   tokenCacheSize?: number;
@@ -92,7 +108,10 @@ export interface GuardOptions {
   resourceName?: string;
   /** Largest request body the guard reads; default 4 MiB. */
   maxBodyBytes?: number;
-  /** Reports internal failures (AS unreachable, handler crash). Never receives tokens. */
+  /**
+   * Reports internal failures (AS unreachable, a failed key refresh or feed poll, handler crash).
+   * Never receives tokens: an error that quotes the request's credentials is replaced by a notice.
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -129,9 +148,13 @@ export interface Guard {
   check(request: Request, body?: Uint8Array | string): Promise<GuardedRequest | Response>;
   /** A web handler that serves the metadata and lets only authorized requests through to `handler`. */
   wrap(handler: GuardedHandler): (request: Request) => Promise<Response>;
-  /** Resolves when the revocation feed (if any) has its first list. */
-  ready(): Promise<void>;
-  /** Stops the revocation feed. */
+  /**
+   * Resolves when the revocation feed (if any) has applied its first full list. While the AS is
+   * down this waits (meanwhile requests with a token get 503); bound it with `signal`, e.g.
+   * `guard.ready({ signal: AbortSignal.timeout(10_000) })`, which then rejects with its reason.
+   */
+  ready(options?: { signal?: AbortSignal }): Promise<void>;
+  /** Stops the revocation feed and aborts every request to the AS in flight. */
   close(): void;
 }
 
@@ -162,6 +185,9 @@ export function createGuard(options: GuardOptions): Guard {
     throw new TypeError('only asymmetric algorithms are allowed');
   const clockToleranceSeconds = options.jwt?.clockToleranceSeconds ?? 30;
   const onError = options.onError ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DEADLINE_MS;
+  // close() aborts whatever the guard is asking the AS (the feed has its own).
+  const closed = new AbortController();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   const scopesSupported = options.scopesSupported ?? (manifest ? manifestScopes(manifest) : []);
@@ -181,7 +207,7 @@ export function createGuard(options: GuardOptions): Guard {
   const discover = (issuer: string) => {
     let pending = asMetadata.get(issuer);
     if (!pending) {
-      pending = discoverAuthorizationServer(issuer, fetchFn);
+      pending = discoverAuthorizationServer(issuer, fetchFn, { timeoutMs, signal: closed.signal });
       pending.catch(() => asMetadata.delete(issuer));
       asMetadata.set(issuer, pending);
     }
@@ -200,6 +226,9 @@ export function createGuard(options: GuardOptions): Guard {
         now,
         maxAgeMs: options.keys?.maxAgeMs ?? 10 * 60_000,
         cooldownMs: options.keys?.cooldownMs ?? 30_000,
+        timeoutMs,
+        signal: closed.signal,
+        onError,
       }),
     ]),
   );
@@ -208,17 +237,49 @@ export function createGuard(options: GuardOptions): Guard {
   const cache = new TokenCache<AuthInfo>({ maxEntries: options.tokenCacheSize ?? 10_000, now });
 
   const feedOption = options.revocationFeed;
+  const feedConfig = typeof feedOption === 'object' ? feedOption : {};
   const feed = feedOption
     ? new RevocationFeed({
-        url:
-          typeof feedOption === 'object'
-            ? feedOption.url
-            : `${primaryIssuer.replace(/\/$/, '')}/oauth/revocations`,
+        url: feedConfig.url ?? `${primaryIssuer.replace(/\/$/, '')}/oauth/revocations`,
         fetch: fetchFn,
         now,
         onError,
+        timeoutMs,
+        ...(feedConfig.maxStalenessSeconds !== undefined
+          ? { maxStalenessSeconds: feedConfig.maxStalenessSeconds }
+          : {}),
+        ...(feedConfig.waitSeconds !== undefined ? { waitSeconds: feedConfig.waitSeconds } : {}),
+        ...(feedConfig.retryDelaysMs !== undefined ? { retryDelaysMs: feedConfig.retryDelaysMs } : {}),
       })
     : undefined;
+
+  /**
+   * Fail closed: while the feed cannot vouch for its list (not yet synced, or stale), a token
+   * might be revoked without our knowing, so none is accepted. A request that arrives before the
+   * first answer waits for the first attempt (bounded by its deadline), not for every retry.
+   */
+  async function feedUnavailable(): Promise<OAuthError | undefined> {
+    if (!feed) return undefined;
+    if (feed.state() === 'syncing') await feed.settled();
+    const state = feed.state();
+    if (state === 'live') return undefined;
+    const description =
+      state === 'stale'
+        ? 'The revocation list is out of date: the authorization server has not been reachable.'
+        : 'The revocation list is not available yet: the authorization server is not reachable.';
+    return new OAuthError('temporarily_unavailable', description, {
+      headers: { 'retry-after': String(feed.retryAfterSeconds()) },
+    });
+  }
+
+  /** onError, minus anything that quotes the request's credentials (a handler's error might). */
+  function report(err: unknown, request: Request): void {
+    const credentials = request.headers
+      .get('authorization')
+      ?.replace(/^\S+\s+/, '')
+      .trim();
+    onError(credentials && quotes(err, credentials) ? new Error(REDACTED_REPORT) : err);
+  }
 
   async function verify(token: string): Promise<AuthInfo> {
     const cached = cache.get(token);
@@ -250,6 +311,8 @@ export function createGuard(options: GuardOptions): Guard {
         fetch: fetchFn,
         now,
         clockToleranceSeconds,
+        timeoutMs,
+        signal: closed.signal,
       });
       // Briefly: an opaque token's revocation is only learned by asking again.
       cacheUntilMs = Math.min(auth.expiresAt * 1000, now() + (introspection.cacheSeconds ?? 30) * 1000);
@@ -279,7 +342,8 @@ export function createGuard(options: GuardOptions): Guard {
           scopes: needed.length ? needed : defaultChallengeScopes,
         });
       }
-      if (feed) await feed.ready();
+      const unavailable = await feedUnavailable();
+      if (unavailable) return errorResponse(unavailable);
       const auth = await verify(token);
       if (isRevoked(auth)) throw new OAuthError('invalid_token', 'The access token has been revoked.');
       return auth;
@@ -287,7 +351,16 @@ export function createGuard(options: GuardOptions): Guard {
       if (err instanceof OAuthError && (err.code === 'invalid_token' || err.code === 'invalid_request')) {
         return challengeResponse({ resourceMetadataUrl, error: err, scopes: defaultChallengeScopes });
       }
-      onError(err);
+      report(err, request);
+      if (
+        err instanceof OAuthError &&
+        err.code === 'temporarily_unavailable' &&
+        !err.headers['retry-after']
+      ) {
+        return errorResponse(
+          new OAuthError(err.code, err.description, { headers: { ...err.headers, 'retry-after': '5' } }),
+        );
+      }
       return errorResponse(err instanceof OAuthError ? err : new OAuthError('server_error'));
     }
   }
@@ -389,16 +462,34 @@ export function createGuard(options: GuardOptions): Guard {
                 });
           return await handler(forwarded, result.auth, result);
         } catch (err) {
-          onError(err);
+          report(err, request);
           return errorResponse(new OAuthError('server_error'));
         }
       };
     },
 
-    ready: async () => {
-      await feed?.ready();
+    ready: async (readyOptions = {}) => {
+      await feed?.ready(readyOptions);
     },
-    close: () => feed?.close(),
+    close: () => {
+      closed.abort();
+      feed?.close();
+    },
   };
   return guard;
+}
+
+const REDACTED_REPORT = 'an error report was withheld because it quoted the request credentials';
+
+/** True when the error's message, stack or causes (a few levels deep) contain `secret`. */
+function quotes(err: unknown, secret: string, depth = 0): boolean {
+  if (depth > 4 || err === null || err === undefined) return false;
+  if (typeof err === 'string') return err.includes(secret);
+  if (typeof err !== 'object') return String(err).includes(secret);
+  const e = err as { message?: unknown; stack?: unknown; cause?: unknown };
+  return (
+    quotes(e.message, secret, depth + 1) ||
+    quotes(e.stack, secret, depth + 1) ||
+    quotes(e.cause, secret, depth + 1)
+  );
 }

@@ -1,5 +1,5 @@
 import type { IntrospectionResponse } from '@gatehouse/core';
-import { OAuthError } from '@gatehouse/core';
+import { OAuthError, withDeadline } from '@gatehouse/core';
 import { type AuthInfo, authInfoFromClaims } from './verified-token.ts';
 
 export interface IntrospectionOptions {
@@ -13,11 +13,17 @@ export interface IntrospectionOptions {
   fetch: typeof fetch;
   now: () => number;
   clockToleranceSeconds: number;
+  /** Deadline of the introspection request, body included. */
+  timeoutMs: number;
+  /** Aborts the request when the guard closes. */
+  signal?: AbortSignal;
 }
 
 /**
  * Validates an opaque access token by asking the authorization server. The answer must say
- * `active`, name this resource in `aud` (audience is always checked) and a trusted `iss`.
+ * `active`, name this resource in `aud` (audience is always checked) and a trusted `iss`. An AS
+ * that cannot be reached, or does not answer within the deadline, fails closed with
+ * `temporarily_unavailable` (503): the token is neither accepted nor declared invalid.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
  */
@@ -27,18 +33,26 @@ export async function introspectAccessToken(token: string, options: Introspectio
     const basic = Buffer.from(
       `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
     ).toString('base64');
-    const response = await options.fetch(await options.endpoint(), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-        authorization: `Basic ${basic}`,
-      },
-      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
-      redirect: 'error',
+    const endpoint = await options.endpoint();
+    const { timeoutMs, signal } = options;
+    body = await withDeadline(endpoint, { timeoutMs, signal }, async (signal) => {
+      const response = await options.fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          authorization: `Basic ${basic}`,
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+        redirect: 'error',
+        signal,
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`introspection answered ${response.status}`);
+      }
+      return (await response.json()) as IntrospectionResponse;
     });
-    if (!response.ok) throw new Error(`introspection answered ${response.status}`);
-    body = (await response.json()) as IntrospectionResponse;
   } catch (err) {
     throw new OAuthError('temporarily_unavailable', 'The authorization server could not be reached.', {
       cause: err,
