@@ -1,14 +1,22 @@
-import { defaultScopes, type ScopeDefinition } from '@gatehouse/core';
+import { defaultScopes, isLoopbackHost, type ScopeDefinition } from '@gatehouse/core';
 import type { Store } from './store/types.ts';
 
 /**
  * Every configuration key of the authorization server, with its default. Times are seconds.
  */
 export interface AuthorizationServerConfig {
-  /** The issuer identifier (RFC 8414 §2): an https URL, or http on localhost for development. No trailing slash. */
+  /**
+   * The issuer identifier (RFC 8414 §2): an https URL, or http on localhost for development, with
+   * no path, query, fragment or trailing slash. Gatehouse serves its metadata and endpoints at the
+   * root of its own host name (e.g. https://auth.example.com).
+   */
   issuer: string;
+  /** Where clients, users, grants, tokens and keys live (SQLite, PostgreSQL, or any other Store). */
   store: Store;
-  /** The master secret from which the store HMAC key and the at-rest encryption key derive. */
+  /**
+   * The master secret from which the store HMAC key and the at-rest encryption key derive. It is
+   * handed to the secrets module only and never kept on the resolved config.
+   */
   masterSecret: string;
   /** Resources (RFC 8707) this AS issues tokens for. Default: `<issuer>/mcp`. */
   resources?: string[];
@@ -33,36 +41,53 @@ export interface AuthorizationServerConfig {
   codeTtl?: number;
   /** Login session lifetime. Default 12 hours. */
   sessionTtl?: number;
-  /** Dynamic client registration: whether it is open, and how many DCR clients may exist. */
-  registration?: { enabled?: boolean; maxClients?: number; perIpPerHour?: number };
+  /** Dynamic client registration (RFC 7591) at `/oauth/register`. */
+  registration?: {
+    /** Whether the endpoint exists (and is advertised in the metadata). Default true. */
+    enabled?: boolean;
+    /** How many self-registered clients may exist at once. Default 10,000. */
+    maxClients?: number;
+    /** Registrations per client address per hour. Default 20. */
+    perIpPerHour?: number;
+  };
   /** Failed token requests (bad client credentials, codes, refresh tokens) per address in 15 minutes. Default 100. */
   tokenFailuresPer15Minutes?: number;
   /** Failed logins allowed per username and per address in 15 minutes. Default 10. */
   loginAttemptsPer15Minutes?: number;
-  /**
-   * Client ID Metadata Documents. `dangerouslyAllowPrivateNetworks` and
-   * `dangerouslyAllowInsecureHttp` exist for local development only.
-   */
+  /** Client ID Metadata Documents: an https URL as `client_id`, its document fetched by the server. */
   clientIdMetadataDocuments?: {
+    /** Whether such client ids are accepted (and advertised in the metadata). Default true. */
     enabled?: boolean;
+    /** For local development only: fetch documents from private and loopback addresses. Default false. */
     dangerouslyAllowPrivateNetworks?: boolean;
+    /** For local development only: accept http document URLs. Default false. */
     dangerouslyAllowInsecureHttp?: boolean;
+    /**
+     * The DNS resolver for these documents and for clients' `jwks_uri`; the address it returns is
+     * checked and then connected to. Default: the system resolver. Tests inject one for loopback.
+     */
     resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   };
   /** The clock, in seconds. Tests freeze it. */
   now?: () => number;
+  /**
+   * Unexpected errors; default: one JSON line on stderr with the request id, never a secret or token.
+   * The client gets a bare `server_error` either way.
+   */
+  onError?: (error: unknown, context: { requestId: string; method: string; path: string }) => void;
 }
 
+/** The configuration with its defaults filled in. It holds no secret: the master secret stays out. */
 export type ResolvedConfig = Required<
-  Omit<AuthorizationServerConfig, 'registration' | 'clientIdMetadataDocuments'>
+  Omit<AuthorizationServerConfig, 'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError'>
 > & {
   registration: Required<NonNullable<AuthorizationServerConfig['registration']>>;
   clientIdMetadataDocuments: NonNullable<AuthorizationServerConfig['clientIdMetadataDocuments']>;
+  /** Undefined: the HTTP layer's default (one JSON line on stderr). */
+  onError: AuthorizationServerConfig['onError'];
   /** Cookies get `Secure` and the `__Host-` prefix unless the issuer is http on localhost. */
   secureCookies: boolean;
 };
-
-const isLoopbackHost = (host: string) => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
 /** Fills defaults and refuses settings that would be unsafe or meaningless, saying how to fix them. */
 export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig {
@@ -74,6 +99,15 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
   }
   if (issuer.search || issuer.hash || config.issuer.endsWith('/')) {
     throw new Error(`issuer "${config.issuer}" must have no query, fragment or trailing slash (RFC 8414 §2)`);
+  }
+  // RFC 8414 §3.1 puts the metadata of https://example.com/auth at
+  // /.well-known/oauth-authorization-server/auth, and every endpoint would live under /auth;
+  // Gatehouse serves both at the root, so an issuer with a path could never be discovered.
+  if (issuer.pathname !== '/') {
+    throw new Error(
+      `issuer "${config.issuer}" has a path; Gatehouse must be served at the root of its own host name ` +
+        `(e.g. https://auth.example.com, not https://example.com/auth): give it a host name of its own`,
+    );
   }
   const insecure = issuer.protocol === 'http:';
   if (issuer.protocol !== 'https:' && !(insecure && isLoopbackHost(issuer.hostname))) {
@@ -87,8 +121,11 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
   }
   const scopes = config.scopes ?? defaultScopes;
   const resources = config.resources ?? [`${config.issuer}/mcp`];
+  // The master secret is not copied: nothing a handler returns or a logger prints can reach it.
+  const { masterSecret: _, ...rest } = config;
   return {
-    ...config,
+    ...rest,
+    onError: config.onError,
     resources,
     defaultResource: config.defaultResource ?? (resources[0] as string),
     scopes,
