@@ -1,18 +1,12 @@
+import { isLoopbackHttpUrl } from '@gatehouse/core';
 import { ClientError } from './errors.ts';
 
 /** The shape of `globalThis.fetch`, so callers can inject their own (tests, proxies, the MCP SDK). */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** True for `localhost`, `127.0.0.0/8` and `[::1]` (RFC 8252 §7.3, RFC 6761). */
-export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-}
-
 /**
- * OAuth 2.1 §1.5: endpoints must use TLS. Loopback is allowed so development servers and tests
- * work without certificates.
+ * OAuth 2.1 §1.5: endpoints must use TLS. Loopback (the same hosts as loopback redirects,
+ * `@gatehouse/core` redirect-uri.ts) is allowed so development servers and tests work without certificates.
  */
 export function requireSecureUrl(value: string, what: string): URL {
   let url: URL;
@@ -21,7 +15,7 @@ export function requireSecureUrl(value: string, what: string): URL {
   } catch {
     throw new ClientError('insecure_url', `${what} is not a valid URL`);
   }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url))) return url;
+  if (url.protocol === 'https:' || isLoopbackHttpUrl(url)) return url;
   throw new ClientError('insecure_url', `${what} must use https: ${url.origin}`);
 }
 

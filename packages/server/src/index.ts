@@ -1,12 +1,6 @@
-export { validateRedirectUri } from './clients/redirect-uri.ts';
+// The one Node adapter lives in core (the guard uses it too); re-exported for servers' convenience.
+export { clientAddress, type HttpHandler, type NodeListenerOptions, toNodeListener } from '@gatehouse/core';
 export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
-export {
-  clientAddress,
-  type FetchHandler,
-  type NodeListenerOptions,
-  type RequestContext,
-  toNodeListener,
-} from './http/node.ts';
 export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
 export { type AuthorizationServer, createAuthorizationServer } from './server.ts';
 export { SqliteStore } from './store/sqlite.ts';

@@ -1,17 +1,24 @@
 import { parseArgs } from 'node:util';
-import { randomToken } from '@gatehouse/core';
-import {
-  CLIENT_SECRET_PREFIX,
-  type ClientRecord,
-  createOpaqueToken,
-  validateRedirectUri,
-} from '@gatehouse/server';
+import { randomToken, redirectUriProblem } from '@gatehouse/core';
+import { CLIENT_SECRET_PREFIX, type ClientRecord, createOpaqueToken } from '@gatehouse/server';
 import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
-import { printJson, UsageError } from '../output.ts';
+import { DATA_OPTIONS, printJson, UsageError } from '../output.ts';
 
-const USAGE = `gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
-gatehouse clients list [--json] | remove CLIENT_ID   [--data DIR] [--store postgres://…]`;
+export const USAGE = `Usage: gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
+       gatehouse clients list [--json]
+       gatehouse clients remove CLIENT_ID
+       (each also takes --data DIR and --store URL)
+
+Pre-registered clients. A confidential client's secret is shown once; removing a client revokes
+every grant it holds.
+
+  --name NAME         the name users see on the consent screen
+  --redirect-uri URI  where authorization responses go (repeatable; a public client needs one)
+  --confidential      give the client a secret (client_secret_basic) and client_credentials
+  --scope "…"         the scopes the client may be granted, space-separated
+  --json              print JSON
+${DATA_OPTIONS}`;
 
 /** A random client id that never starts with '-', so that it can be passed to commands as is. */
 function newClientId(): string {
@@ -66,13 +73,8 @@ export async function run(args: string[]): Promise<number> {
       );
     }
     for (const uri of redirectUris) {
-      try {
-        validateRedirectUri(uri);
-      } catch (err) {
-        throw new UsageError(
-          `--redirect-uri ${uri}: ${(err as { description?: string }).description ?? 'invalid'}`,
-        );
-      }
+      const problem = redirectUriProblem(uri);
+      if (problem) throw new UsageError(`--redirect-uri ${uri}: ${problem}.`);
     }
     const secret = values.confidential ? createOpaqueToken(CLIENT_SECRET_PREFIX) : undefined;
     const grantTypes = redirectUris.length ? ['authorization_code', 'refresh_token'] : [];

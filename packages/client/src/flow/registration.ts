@@ -1,4 +1,4 @@
-import type { AuthorizationServerMetadata, ClientMetadata } from '@gatehouse/core';
+import { type AuthorizationServerMetadata, type ClientMetadata, matchRedirectUri } from '@gatehouse/core';
 import { ClientError } from '../errors.ts';
 import type { FetchLike } from '../http.ts';
 import type { StoredClient, TokenStore } from '../store/types.ts';
@@ -92,7 +92,7 @@ export async function resolveClient(
     const redirectKnown =
       !options.redirectUri ||
       !stored.redirect_uris ||
-      sameRedirect(stored.redirect_uris, options.redirectUri);
+      matchRedirectUri(stored.redirect_uris, options.redirectUri);
     if (!expired && redirectKnown) return stored;
   }
 
@@ -116,19 +116,6 @@ export async function resolveClient(
     `${as.issuer} supports neither dynamic registration nor client ID metadata documents: ` +
       'configure a pre-registered client_id (and secret) for it',
   );
-}
-
-/**
- * Loopback redirect URIs match on any port (RFC 8252 §7.3), so compare them without the port.
- */
-function sameRedirect(registered: readonly string[], wanted: string): boolean {
-  const strip = (u: string) => {
-    const url = new URL(u);
-    if (url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost')
-      url.port = '';
-    return url.href;
-  };
-  return registered.some((r) => strip(r) === strip(wanted));
 }
 
 async function register(

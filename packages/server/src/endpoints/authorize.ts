@@ -1,12 +1,5 @@
-import {
-  isValidCodeChallenge,
-  OAuthError,
-  OFFLINE_ACCESS,
-  parseScope,
-  randomToken,
-  scopeCovers,
-} from '@gatehouse/core';
-import { matchRedirectUri } from '../clients/redirect-uri.ts';
+import { isValidCodeChallenge, matchRedirectUri, OAuthError, parseScope, randomToken } from '@gatehouse/core';
+import { checkScopeWithin, defaultScope, scopeCeiling } from '../clients/scope-policy.ts';
 import type { Context } from '../context.ts';
 import { queryParams, readForm } from '../http/form.ts';
 import type { ClientRecord } from '../store/types.ts';
@@ -79,27 +72,11 @@ function checkRedirectUri(client: ClientRecord, requested: string | undefined): 
   return requested;
 }
 
+/** The requested scope, or the client's default; within its ceiling (see clients/scope-policy.ts). */
 function checkScope(ctx: Context, client: ClientRecord, requested: string | undefined): string[] {
-  let scopes = parseScope(requested);
-  const registered = client.scope === undefined ? undefined : parseScope(client.scope);
-  // An administrator's registration is a ceiling. A self-registered client (DCR, CIMD) merely
-  // said what it expected to need: a ceiling there would stop MCP step-up, and limit nothing,
-  // since such a client can register again. Its registered scope is only its default; the user's
-  // consent is what bounds it.
-  const ceiling = client.kind === 'preregistered' ? registered : undefined;
-  if (scopes.length === 0) {
-    scopes =
-      registered ??
-      ctx.config.defaultScopes.filter((s) => !ceiling || ceiling.some((a) => scopeCovers(a, s)));
-  }
-  for (const scope of scopes) {
-    if (scope !== OFFLINE_ACCESS && !ctx.catalogue.has(scope)) {
-      throw new OAuthError('invalid_scope', `The scope "${scope}" is not offered by this server.`);
-    }
-    if (ceiling && scope !== OFFLINE_ACCESS && !ceiling.some((a) => scopeCovers(a, scope))) {
-      throw new OAuthError('invalid_scope', `This application is not allowed to request "${scope}".`);
-    }
-  }
+  const named = parseScope(requested);
+  const scopes = named.length ? named : defaultScope(client, ctx.config.defaultScopes);
+  checkScopeWithin(scopes, ctx.catalogue, scopeCeiling(client));
   return scopes;
 }
 

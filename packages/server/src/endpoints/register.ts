@@ -1,43 +1,16 @@
-import { errorResponse, jsonResponse, OAuthError, parseScope, randomToken } from '@gatehouse/core';
-import { z } from 'zod';
-import { validateRedirectUri } from '../clients/redirect-uri.ts';
+import { jsonResponse, OAuthError, OFFLINE_ACCESS, parseScope, randomToken } from '@gatehouse/core';
+import { clientMetadataValidator, DCR_PROFILE } from '../clients/metadata.ts';
 import type { Context } from '../context.ts';
 import { readJson } from '../http/form.ts';
 import type { ClientRecord } from '../store/types.ts';
 import { CLIENT_SECRET_PREFIX, createOpaqueToken } from '../tokens/opaque.ts';
 
-const httpsOrLoopbackUrl = z.string().max(2000).url();
-
 /**
- * RFC 7591 §2 client metadata. Unknown members are ignored (§3.1.1: "the authorization server
- * MUST ignore any client metadata sent by the client that it does not understand").
+ * RFC 7591 §2 client metadata, by the same rules as Client ID Metadata Documents. Unknown members
+ * are ignored (§3.1.1: "the authorization server MUST ignore any client metadata sent by the
+ * client that it does not understand").
  */
-const clientMetadataSchema = z.object({
-  redirect_uris: z.array(z.string().max(2000)).min(1).max(20),
-  token_endpoint_auth_method: z
-    .enum(['none', 'client_secret_basic', 'client_secret_post'])
-    .default('client_secret_basic'),
-  grant_types: z
-    .array(z.string())
-    .default(['authorization_code'])
-    .refine(
-      (g) => g.every((t) => ['authorization_code', 'refresh_token', 'client_credentials'].includes(t)),
-      {
-        message: 'grant_types may hold authorization_code, refresh_token and client_credentials',
-      },
-    ),
-  response_types: z
-    .array(z.string())
-    .default(['code'])
-    .refine((r) => r.every((t) => t === 'code'), { message: 'response_types may hold only "code"' }),
-  client_name: z.string().trim().min(1).max(100).optional(),
-  client_uri: httpsOrLoopbackUrl.optional(),
-  logo_uri: httpsOrLoopbackUrl.optional(),
-  scope: z.string().max(1000).optional(),
-  application_type: z.enum(['web', 'native']).optional(),
-  software_id: z.string().max(200).optional(),
-  software_version: z.string().max(100).optional(),
-});
+const validateMetadata = clientMetadataValidator(DCR_PROFILE);
 
 const HOUR = 3600;
 
@@ -47,8 +20,7 @@ export async function registerEndpoint(
   request: Request,
   remoteAddress = 'unknown',
 ): Promise<Response> {
-  try {
-    if (request.method !== 'POST') throw new OAuthError('invalid_request', 'Registration accepts POST only.');
+  {
     const { registration } = ctx.config;
     const now = ctx.now();
     if ((await ctx.store.hitRateLimit(`register:${remoteAddress}`, HOUR, now)) > registration.perIpPerHour) {
@@ -60,33 +32,24 @@ export async function registerEndpoint(
     if ((await ctx.store.countClients('dcr')) >= registration.maxClients) {
       throw new OAuthError('temporarily_unavailable', 'This server accepts no more registrations.');
     }
-    const parsed = clientMetadataSchema.safeParse(await readJson(request));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') || 'body';
-      const code = field.startsWith('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata';
-      throw new OAuthError(code, `${field}: ${issue?.message ?? 'invalid'}`);
+    const parsed = validateMetadata(await readJson(request));
+    if (!parsed.ok) {
+      const { field, sentence } = parsed.problem;
+      throw new OAuthError(
+        field.startsWith('redirect_uris') ? 'invalid_redirect_uri' : 'invalid_client_metadata',
+        sentence,
+      );
     }
-    const meta = parsed.data;
-    for (const uri of meta.redirect_uris) validateRedirectUri(uri);
-    if (meta.scope !== undefined) {
-      let scopes: string[];
-      try {
-        scopes = parseScope(meta.scope);
-      } catch {
-        throw new OAuthError('invalid_client_metadata', 'scope is malformed.');
-      }
-      const unknown = scopes.find((s) => s !== 'offline_access' && !ctx.catalogue.has(s));
-      if (unknown)
-        throw new OAuthError(
-          'invalid_client_metadata',
-          `The scope "${unknown}" is not offered by this server.`,
-        );
+    const meta = parsed.metadata;
+    // Only scopes this server offers: a registration is a default, and one nobody could be granted is a mistake.
+    const unknown = parseScope(meta.scope).find((s) => s !== OFFLINE_ACCESS && !ctx.catalogue.has(s));
+    if (unknown) {
+      throw new OAuthError(
+        'invalid_client_metadata',
+        `scope holds "${unknown}", which this server does not offer.`,
+      );
     }
     const confidential = meta.token_endpoint_auth_method !== 'none';
-    if (meta.grant_types.includes('client_credentials') && !confidential) {
-      throw new OAuthError('invalid_client_metadata', 'client_credentials needs a confidential client.');
-    }
     const clientSecret = confidential ? createOpaqueToken(CLIENT_SECRET_PREFIX) : undefined;
     const client: ClientRecord = {
       client_id: randomToken(16),
@@ -113,7 +76,5 @@ export async function registerEndpoint(
       },
       201,
     );
-  } catch (err) {
-    return errorResponse(err);
   }
 }

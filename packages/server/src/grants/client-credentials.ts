@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { OAuthError, parseScope, scopeCovers, type TokenResponse } from '@gatehouse/core';
+import { OAuthError, parseScope, type TokenResponse } from '@gatehouse/core';
+import { checkScopeWithin, clientCredentialsLimit, defaultScope } from '../clients/scope-policy.ts';
 import type { Context } from '../context.ts';
 import type { ClientRecord, GrantRecord } from '../store/types.ts';
 import { issueTokens } from './issue.ts';
@@ -51,7 +52,7 @@ async function standingGrant(ctx: Context, client: ClientRecord, resource: strin
 
 /**
  * `grant_type=client_credentials` (RFC 6749 §4.4): confidential clients only; `sub` is the client;
- * scope limited to what the client was registered for; no refresh token (§4.4.3).
+ * scope limited as clients/scope-policy.ts says; no refresh token (§4.4.3).
  */
 export async function clientCredentialsGrant(
   ctx: Context,
@@ -62,10 +63,8 @@ export async function clientCredentialsGrant(
     throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials.');
   }
   const requested = parseScope(form.get('scope'));
-  const allowed = parseScope(client.scope);
-  const scope = requested.length ? requested : allowed;
-  const outside = scope.find((s) => !allowed.some((a) => scopeCovers(a, s)));
-  if (outside) throw new OAuthError('invalid_scope', `This client is not registered for "${outside}".`);
+  const scope = requested.length ? requested : defaultScope(client, ctx.config.defaultScopes);
+  checkScopeWithin(scope, ctx.catalogue, clientCredentialsLimit(client));
   const resource = form.get('resource') ?? ctx.config.defaultResource;
   if (!ctx.config.resources.includes(resource)) {
     throw new OAuthError('invalid_target', 'This server does not issue tokens for the requested resource.');

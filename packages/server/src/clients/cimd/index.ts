@@ -10,8 +10,4 @@ export {
   systemResolver,
 } from './fetch-document.ts';
 export { type CimdFetcher, type CimdFetcherOptions, createCimdFetcher } from './fetcher.ts';
-export {
-  type ClientMetadataDocument,
-  isLoopbackHost,
-  parseClientMetadataDocument,
-} from './metadata-document.ts';
+export { type ClientMetadataDocument, parseClientMetadataDocument } from './metadata-document.ts';
