@@ -27,6 +27,18 @@ export function pageHeaders(formTargets: string[] = []): Record<string, string> 
   };
 }
 
+/**
+ * The CSP source (CSP3 §2.3.1) that lets a form's answer redirect to `uri`: its origin for http(s);
+ * for a private-use scheme (RFC 8252 §7.1, `com.example.app:/cb`) the scheme-source
+ * `com.example.app:`, because such a URL's origin is opaque and serializes as `null`.
+ *
+ * @example formActionSource('com.example.app:/callback') // 'com.example.app:'
+ */
+export function formActionSource(uri: string): string {
+  const url = new URL(uri);
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
+}
+
 /** The page frame every server-rendered page shares. */
 export function layout(title: string, body: SafeHtml): string {
   return html`<!doctype html>

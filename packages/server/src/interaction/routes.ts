@@ -11,7 +11,7 @@ import {
 } from '../endpoints/authorize.ts';
 import { readForm } from '../http/form.ts';
 import type { UserRecord } from '../store/types.ts';
-import { consentPage, errorPage, loginPage } from './pages.ts';
+import { consentPage, errorPage, formActionSource, loginPage } from './pages.ts';
 import { page, redirect } from './responses.ts';
 import { currentUser, startSession } from './session.ts';
 import { checkCredentials } from './sign-in.ts';
@@ -82,13 +82,14 @@ async function renderConsent(
     clientName: client.client_name,
     verifiedDomain: client.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
     preregistered: client.kind === 'preregistered',
-    redirectHost: redirect.host,
+    // A private-use scheme has no host: name the scheme, i.e. the app that registered it.
+    redirectHost: redirect.host || redirect.protocol,
     scopes: ctx.catalogue.describe(pending.scope),
     username: user.username,
     resource: pending.resource,
   });
-  // The consent form's answer redirects to the client, so its origin must be a permitted form target.
-  return page(body, 200, { 'set-cookie': csrf.setCookie }, [redirect.origin]);
+  // The consent form's answer redirects to the client, so its redirect URI must be a permitted form target.
+  return page(body, 200, { 'set-cookie': csrf.setCookie }, [formActionSource(pending.redirect_uri)]);
 }
 
 /** `POST /interaction/:id/login`: checks the password, rate-limited per username and per address. */
