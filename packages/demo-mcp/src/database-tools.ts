@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { DemoDatabase } from './database.ts';
 import { guarded, UserError } from './filesystem-tools.ts';
+import { SqlError } from './sql-error.ts';
 
 /** Registers `query` (read-only SQL) and `execute` (INSERT/UPDATE/DELETE) on the demo database. */
 export function registerDatabaseTools(
@@ -18,14 +19,7 @@ export function registerDatabaseTools(
         inputSchema: z.object({ sql: z.string().min(1).max(10_000) }),
         annotations: { readOnlyHint: true },
       },
-      async ({ sql }) =>
-        guarded(async () =>
-          JSON.stringify(
-            sqlSafe(() => db.query(sql)),
-            null,
-            2,
-          ),
-        ),
+      async ({ sql }) => guarded(async () => JSON.stringify(await shown(db.query(sql)), null, 2)),
     );
   }
   if (allowed('execute')) {
@@ -38,7 +32,7 @@ export function registerDatabaseTools(
       },
       async ({ sql }) =>
         guarded(async () => {
-          const { changes, tables } = sqlSafe(() => db.execute(sql));
+          const { changes, tables } = await shown(db.execute(sql));
           onChange(tables);
           return `${changes} row(s) changed.`;
         }),
@@ -46,11 +40,11 @@ export function registerDatabaseTools(
   }
 }
 
-/** SQLite's own messages (syntax errors, "not authorized") are safe and useful to show. */
-function sqlSafe<T>(run: () => T): T {
+/** A refusal, SQLite's own message or a timeout is safe and useful to show; anything else is not. */
+async function shown<T>(result: Promise<T>): Promise<T> {
   try {
-    return run();
+    return await result;
   } catch (err) {
-    throw new UserError(`SQL error: ${(err as Error).message}`);
+    throw err instanceof SqlError ? new UserError(err.message) : err;
   }
 }

@@ -1,73 +1,60 @@
-import { constants, DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
+import type { Row } from './sql-connection.ts';
+import { SqlPool, type SqlPoolOptions } from './sql-pool.ts';
+
+export type DemoDatabaseOptions = SqlPoolOptions;
 
 /**
- * The demo database: one SQLite file with a couple of tables. Reads go through a connection
- * opened read-only; writes allow only INSERT, UPDATE and DELETE on existing tables. Both refuse
- * ATTACH (which could create files anywhere), PRAGMA and schema changes via SQLite's authorizer.
+ * The demo database: one SQLite file with a couple of tables. Every statement runs in a process
+ * of its own pool (sql-pool.ts), on a connection of its own (sql-connection.ts), within a
+ * deadline: a call can neither leave state behind for other callers nor stall the server's
+ * process. Reads open the file read-only; writes allow one INSERT, UPDATE or DELETE on existing
+ * tables. ATTACH, PRAGMA, schema changes and transaction control are refused.
  */
 export class DemoDatabase {
-  readonly #rw: DatabaseSync;
-  readonly #ro: DatabaseSync;
+  readonly #pool: SqlPool;
 
-  constructor(file: string) {
-    this.#rw = new DatabaseSync(file);
-    this.#rw.exec('PRAGMA journal_mode = WAL');
-    seed(this.#rw);
-    this.#ro = new DatabaseSync(file, { readOnly: true });
-    this.#ro.setAuthorizer((action) =>
-      READ_ACTIONS.has(action) ? constants.SQLITE_OK : constants.SQLITE_DENY,
-    );
-    this.#rw.setAuthorizer((action) =>
-      WRITE_ACTIONS.has(action) ? constants.SQLITE_OK : constants.SQLITE_DENY,
-    );
+  constructor(file: string, options: DemoDatabaseOptions = {}) {
+    // Setting up is ours (trusted, quick), so it runs here once, before any caller's SQL.
+    const setup = new DatabaseSync(file);
+    try {
+      setup.exec('PRAGMA journal_mode = WAL');
+      seed(setup);
+    } finally {
+      setup.close();
+    }
+    this.#pool = new SqlPool(file, options);
   }
 
   /** Runs one read-only statement; at most `limit` rows. */
-  query(sql: string, limit = 200): Record<string, unknown>[] {
-    const rows: Record<string, unknown>[] = [];
-    for (const row of this.#ro.prepare(sql).iterate()) {
-      rows.push(row as Record<string, unknown>);
-      if (rows.length >= limit) break;
-    }
-    return rows;
+  async query(sql: string, limit = 200): Promise<Row[]> {
+    const result = await this.#pool.run({ kind: 'query', sql, limit });
+    return result.kind === 'query' ? result.rows : [];
   }
 
   /** Runs one INSERT/UPDATE/DELETE; returns the number of changed rows and the tables touched. */
-  execute(sql: string): { changes: number; tables: string[] } {
-    const touched = new Set<string>();
-    this.#rw.setAuthorizer((action, arg1) => {
-      if (!WRITE_ACTIONS.has(action)) return constants.SQLITE_DENY;
-      if (MUTATIONS.has(action) && typeof arg1 === 'string' && !arg1.startsWith('sqlite_')) touched.add(arg1);
-      return constants.SQLITE_OK;
-    });
-    const { changes } = this.#rw.prepare(sql).run();
-    return { changes: Number(changes), tables: [...touched] };
+  async execute(sql: string): Promise<{ changes: number; tables: string[] }> {
+    const result = await this.#pool.run({ kind: 'execute', sql });
+    return result.kind === 'execute' ? { changes: result.changes, tables: result.tables } : { changes: 0, tables: [] };
   }
 
-  tables(): string[] {
-    return this.#ro
-      .prepare(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-      )
-      .all()
-      .map((r) => String((r as { name: string }).name));
+  async tables(): Promise<string[]> {
+    const rows = await this.query(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
+    return rows.map((r) => String(r.name));
   }
 
   /** The rows of one table (identifier checked against the schema, never interpolated blindly). */
-  rows(table: string, limit = 100): Record<string, unknown>[] {
-    if (!this.tables().includes(table)) throw new Error(`No table named ${table}.`);
+  async rows(table: string, limit = 100): Promise<Row[]> {
+    if (!(await this.tables()).includes(table)) throw new Error(`No table named ${table}.`);
     return this.query(`SELECT * FROM "${table}" LIMIT ${limit}`, limit);
   }
 
   close(): void {
-    this.#ro.close();
-    this.#rw.close();
+    this.#pool.close();
   }
 }
-
-const READ_ACTIONS = new Set([constants.SQLITE_SELECT, constants.SQLITE_READ, constants.SQLITE_FUNCTION]);
-const MUTATIONS = new Set([constants.SQLITE_INSERT, constants.SQLITE_UPDATE, constants.SQLITE_DELETE]);
-const WRITE_ACTIONS = new Set([...READ_ACTIONS, ...MUTATIONS, constants.SQLITE_TRANSACTION]);
 
 function seed(db: DatabaseSync): void {
   db.exec(`

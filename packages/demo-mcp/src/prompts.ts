@@ -22,7 +22,7 @@ export function registerPrompts(server: McpServer, db: DemoDatabase, allowed: (p
               resource: {
                 uri: tableUri(table),
                 mimeType: 'application/json',
-                text: JSON.stringify(db.rows(table)),
+                text: JSON.stringify(await db.rows(table)),
               },
             },
           },

@@ -1,9 +1,12 @@
 import type { RevocationSource } from '@gatehouse/core';
 import { createGuard, type Guard } from '@gatehouse/resource';
+import type { DemoDatabaseOptions } from './database.ts';
 import { createDemoMcpServer, type DemoMcpServer } from './server.ts';
 
 export interface ProtectDemoOptions {
   dataDir: string;
+  /** The SQL tools' deadline and process count (defaults: 5 s, 2 processes). */
+  database?: DemoDatabaseOptions;
   /** The MCP endpoint's URL, e.g. `http://127.0.0.1:8080/mcp`. */
   resource: string;
   /** Issuer(s) trusted to mint tokens for it. */
@@ -29,9 +32,9 @@ export function protectDemo(options: ProtectDemoOptions): {
   demo: DemoMcpServer;
   close(): Promise<void>;
 } {
-  const { dataDir, ...guardOptions } = options;
+  const { dataDir, database, ...guardOptions } = options;
   // 1. the MCP server, 2. a guard that knows what each tool needs, 3. the guard in front.
-  const demo = createDemoMcpServer({ dataDir });
+  const demo = createDemoMcpServer({ dataDir, ...(database ? { database } : {}) });
   const guard = createGuard({ ...guardOptions, manifest: demo.manifest });
   // The guard has parsed the body already: the SDK takes it as is instead of parsing it again.
   const fetch = guard.wrap((request, auth, { parsedBody }) =>

@@ -9,9 +9,9 @@ export function registerTableResources(server: McpServer, db: DemoDatabase) {
     'table',
     new ResourceTemplate('demo://tables/{table}', {
       list: async () => ({
-        resources: db.tables().map((t) => ({ uri: tableUri(t), name: t, mimeType: 'application/json' })),
+        resources: (await db.tables()).map((t) => ({ uri: tableUri(t), name: t, mimeType: 'application/json' })),
       }),
-      complete: { table: async (prefix) => db.tables().filter((t) => t.startsWith(prefix)) },
+      complete: { table: async (prefix) => (await db.tables()).filter((t) => t.startsWith(prefix)) },
     }),
     { description: 'The rows of a table of the demo database', mimeType: 'application/json' },
     async (uri, { table }) => ({
@@ -19,7 +19,7 @@ export function registerTableResources(server: McpServer, db: DemoDatabase) {
         {
           uri: uri.href,
           mimeType: 'application/json',
-          text: JSON.stringify(db.rows(String(table)), null, 2),
+          text: JSON.stringify(await db.rows(String(table)), null, 2),
         },
       ],
     }),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { hasScope } from '@gatehouse/core';
 import { type AuthInfo, promptScope, toolScope } from '@gatehouse/resource';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { DemoDatabase } from './database.ts';
+import { DemoDatabase, type DemoDatabaseOptions } from './database.ts';
 import { registerDatabaseTools } from './database-tools.ts';
 import { registerFilesystemTools } from './filesystem-tools.ts';
 import { demoManifest } from './manifest.ts';
@@ -36,7 +36,11 @@ export interface DemoMcpServer {
  * const demo = createDemoMcpServer({ dataDir: '.gatehouse/demo' });
  * const response = await demo.fetch(request, { authInfo });
  */
-export function createDemoMcpServer(options: { dataDir: string }): DemoMcpServer {
+export function createDemoMcpServer(options: {
+  dataDir: string;
+  /** The SQL tools' deadline and process count (defaults: 5 s, 2 processes). */
+  database?: DemoDatabaseOptions;
+}): DemoMcpServer {
   const sandboxDir = path.resolve(options.dataDir, 'sandbox');
   mkdirSync(sandboxDir, { recursive: true });
   const readme = path.join(sandboxDir, 'README.md');
@@ -46,7 +50,7 @@ export function createDemoMcpServer(options: { dataDir: string }): DemoMcpServer
       '# Sandbox\n\nThe demo filesystem tools can read and write only inside this folder.\n',
     );
   }
-  const database = new DemoDatabase(path.resolve(options.dataDir, 'demo.sqlite'));
+  const database = new DemoDatabase(path.resolve(options.dataDir, 'demo.sqlite'), options.database);
 
   const handler = createMcpHandler(({ authInfo }) => {
     const scopes = authInfo?.scopes;

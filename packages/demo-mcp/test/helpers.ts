@@ -11,7 +11,7 @@ export async function startProtectedDemo(options: Omit<ProtectDemoOptions, 'data
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-demo-'));
   let handler: (request: Request) => Promise<Response> = async () => new Response(null, { status: 503 });
   let origin = '';
-  const server: Server = createServer((req, res) => toNodeListener((r) => handler(r), { origin })(req, res));
+  const server: Server = createServer((req, res) => toNodeListener((r) => handler(r), origin)(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const resource = `${origin}/mcp`;
