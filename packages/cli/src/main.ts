@@ -1,52 +1,82 @@
 #!/usr/bin/env node
 import { UsageError } from './output.ts';
 
+/** The overview; each command's own usage is its module's USAGE, printed by `gatehouse <command> --help`. */
 const HELP = `gatehouse: OAuth 2.1 authorization for MCP servers
 
-Server:
-  gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…] [--trust-proxy]
+Usage: gatehouse <command> [options]
+       gatehouse <command> --help     the command's usage and options
 
-Administration (each takes --data DIR, and --store postgres://… when the servers use PostgreSQL):
-  gatehouse users add NAME --password-stdin | list | disable NAME | enable NAME | remove NAME
-  gatehouse clients add --name NAME --redirect-uri URI [--confidential] [--scope "…"] [--json]
-  gatehouse clients list | remove CLIENT_ID
-  gatehouse grants list [--user NAME] [--client CLIENT_ID] [--all] [--json] | revoke GRANT_ID
-  gatehouse audit tail [-n 20] [--json] [--follow]
-  gatehouse keys list [--json] | rotate
+Server:
+  serve     run the authorization server and the demo MCP server
+
+Administration (on the data folder, or the PostgreSQL store, that the servers use):
+  users     add | list | disable | enable | remove the accounts that sign in
+  clients   add | list | remove pre-registered clients
+  grants    list | revoke what users allowed applications
+  audit     tail the audit log
+  keys      list | rotate the access-token signing keys
 
 MCP client:
-  gatehouse login <mcp-url> | tools <mcp-url> | call <mcp-url> <tool> [json] | logout <mcp-url> | tokens
+  login     sign in to an MCP server and keep its tokens
+  tools     list an MCP server's tools (signing in first if needed)
+  call      call one tool and print its result
+  logout    revoke and forget the tokens for an MCP server
+  tokens    list the stored tokens (never their values)
 `;
 
-type Command = { run(args: string[]): Promise<number> };
+/** What every command module exports: its usage, which `--help` prints, and its entry point. */
+type Command = { USAGE: string; run(args: string[]): Promise<number> };
 
-/** Each verb lives in its own module, loaded only when used. */
-const commands: Record<string, () => Promise<Command>> = {
-  serve: () => import('./commands/serve.ts'),
-  users: () => import('./commands/users.ts'),
-  clients: () => import('./commands/clients.ts'),
-  grants: () => import('./commands/grants.ts'),
-  audit: () => import('./commands/audit.ts'),
-  keys: () => import('./commands/keys.ts'),
-  login: () => import('./commands/login.ts'),
-  tools: () => import('./commands/tools.ts'),
-  call: () => import('./commands/call.ts'),
-  logout: () => import('./commands/logout.ts'),
-  tokens: () => import('./commands/tokens.ts'),
-};
+/** Each verb lives in its own module, loaded only when used. A Map: the verb is user input. */
+const commands = new Map<string, () => Promise<Command>>([
+  ['serve', () => import('./commands/serve.ts')],
+  ['users', () => import('./commands/users.ts')],
+  ['clients', () => import('./commands/clients.ts')],
+  ['grants', () => import('./commands/grants.ts')],
+  ['audit', () => import('./commands/audit.ts')],
+  ['keys', () => import('./commands/keys.ts')],
+  ['login', () => import('./commands/login.ts')],
+  ['tools', () => import('./commands/tools.ts')],
+  ['call', () => import('./commands/call.ts')],
+  ['logout', () => import('./commands/logout.ts')],
+  ['tokens', () => import('./commands/tokens.ts')],
+]);
+
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
+
+/**
+ * `--help` or `-h` anywhere among a command's arguments (`users add --help` too) asks for its
+ * usage instead of running it; after `--` they are operands, not options.
+ */
+function asksForHelp(args: string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (isHelp(arg)) return true;
+  }
+  return false;
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (!verb || verb === 'help' || verb === '--help' || verb === '-h') {
+  const [first, ...rest] = argv;
+  // `gatehouse help serve` and `gatehouse --help serve` mean `gatehouse serve --help`.
+  const help = first === 'help' || isHelp(first);
+  const verb = help ? rest.shift() : first;
+  if (!verb) {
     process.stdout.write(HELP);
-    return verb ? 0 : 1;
+    return first ? 0 : 1;
   }
-  const load = commands[verb];
+  const load = commands.get(verb);
   if (!load) {
     process.stderr.write(`gatehouse: unknown command "${verb}".\n\n${HELP}`);
     return 1;
   }
-  return (await load()).run(rest);
+  const command = await load();
+  if (help || asksForHelp(rest)) {
+    process.stdout.write(`${command.USAGE}\n`);
+    return 0;
+  }
+  return command.run(rest);
 }
 
 try {

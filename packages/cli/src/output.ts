@@ -11,3 +11,10 @@ export async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * The options every administration command shares, for their `--help`: they must act on the
+ * same state as the servers they administer.
+ */
+export const DATA_OPTIONS = `  --data DIR      the data folder: master secret, SQLite database (default .gatehouse, or GATEHOUSE_DATA)
+  --store URL     postgres://… when the servers keep their state in PostgreSQL (or GATEHOUSE_STORE)`;

@@ -3,9 +3,17 @@ import { parseArgs } from 'node:util';
 import type { AuditEvent, Store } from '@gatehouse/server';
 import { formatTime } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
-import { UsageError } from '../output.ts';
+import { DATA_OPTIONS, UsageError } from '../output.ts';
 
-const USAGE = 'gatehouse audit tail [-n 20] [--json] [--follow]   [--data DIR] [--store postgres://…]';
+export const USAGE = `Usage: gatehouse audit tail [-n 20] [--json] [--follow] [--data DIR] [--store URL]
+
+Prints the last events of the audit log, oldest first: sign-ins, consents, token issuance,
+refreshes, reuse detection, revocations, admin actions. Events never hold tokens or secrets.
+
+  -n, --lines N   how many events (default 20)
+  -f, --follow    keep printing new events until interrupted
+  --json          one JSON object per line
+${DATA_OPTIONS}`;
 const PAGE = 1000;
 const FOLLOW_POLL_MS = 500;
 

@@ -1,10 +1,15 @@
 import { cliOAuthClient, connectMcp, describeError } from '@gatehouse/client';
 
+export const USAGE = `Usage: gatehouse call <mcp-url> <tool> [json-arguments]
+
+Calls one tool, signing in first if needed, and prints its result as JSON. The arguments are a
+JSON object, e.g. '{"path":"."}'. Exits 1 when the tool reports an error.`;
+
 /** `gatehouse call <mcp-url> <tool> [json-arguments]`: call one tool and print its result as JSON. */
 export async function run(args: string[]): Promise<number> {
   const [url, name, json] = args;
   if (!url || !name) {
-    process.stderr.write('usage: gatehouse call <mcp-url> <tool> [json-arguments]\n');
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   let toolArguments: Record<string, unknown> = {};

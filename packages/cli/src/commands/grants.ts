@@ -2,10 +2,21 @@ import { parseArgs } from 'node:util';
 import type { GrantRecord } from '@gatehouse/server';
 import { formatTime, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
-import { printJson, UsageError } from '../output.ts';
+import { DATA_OPTIONS, printJson, UsageError } from '../output.ts';
 
-const USAGE = `gatehouse grants list [--user NAME] [--client CLIENT_ID] [--all] [--json]
-gatehouse grants revoke GRANT_ID [--reason TEXT]   [--data DIR] [--store postgres://…]`;
+export const USAGE = `Usage: gatehouse grants list [--user NAME] [--client CLIENT_ID] [--all] [--json]
+       gatehouse grants revoke GRANT_ID [--reason TEXT]
+       (each also takes --data DIR and --store URL)
+
+What each user has allowed each application. A revocation takes effect in running servers
+within a second: its access tokens are refused, its refresh tokens no longer work.
+
+  --user NAME     only this user's grants (or a client id: client_credentials grants)
+  --client ID     only this client's grants
+  --all           include revoked grants
+  --json          print JSON
+  --reason TEXT   recorded in the audit log with the revocation
+${DATA_OPTIONS}`;
 
 /**
  * `gatehouse grants …`: what each user has allowed each application. `revoke` takes effect in a

@@ -2,9 +2,18 @@ import { parseArgs } from 'node:util';
 import { keyStatus, rotateSigningKeys } from '@gatehouse/server';
 import { auditAdmin, formatTime, nowSeconds } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
-import { printJson, UsageError } from '../output.ts';
+import { DATA_OPTIONS, printJson, UsageError } from '../output.ts';
 
-const USAGE = 'gatehouse keys list [--json] | rotate [--json]   [--data DIR] [--store postgres://…]';
+export const USAGE = `Usage: gatehouse keys list [--json]
+       gatehouse keys rotate [--json]
+       (each also takes --data DIR and --store URL)
+
+The access-token signing keys. rotate publishes a new key at once, which signs from 5 minutes
+later; the old key stays published until every token it signed has expired. Private keys stay
+encrypted at rest and are never printed.
+
+  --json          print JSON
+${DATA_OPTIONS}`;
 
 /**
  * `gatehouse keys …`: the access-token signing keys. `rotate` publishes a new key at once, which

@@ -1,10 +1,15 @@
 import { cliOAuthClient, describeError } from '@gatehouse/client';
 
+export const USAGE = `Usage: gatehouse logout <mcp-url>
+
+Revokes the stored refresh token where the authorization server allows it, and forgets the
+tokens kept for this MCP server.`;
+
 /** `gatehouse logout <mcp-url>`: revoke the refresh token where possible and forget the tokens. */
 export async function run(args: string[]): Promise<number> {
   const url = args[0];
   if (!url) {
-    process.stderr.write('usage: gatehouse logout <mcp-url>\n');
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   try {

@@ -1,5 +1,10 @@
 import { describeError, FileTokenStore } from '@gatehouse/client';
 
+export const USAGE = `Usage: gatehouse tokens
+
+Lists the stored logins, per MCP server: issuer, client, scope, expiry and whether a refresh
+token is kept. Never prints a token or secret.`;
+
 /** `gatehouse tokens`: what is stored, per issuer and resource. Never prints a token or secret. */
 export async function run(_args: string[]): Promise<number> {
   try {

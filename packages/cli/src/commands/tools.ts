@@ -1,10 +1,14 @@
 import { cliOAuthClient, connectMcp, describeError } from '@gatehouse/client';
 
+export const USAGE = `Usage: gatehouse tools <mcp-url>
+
+Lists the MCP server's tools, signing in first (as gatehouse login does) if needed.`;
+
 /** `gatehouse tools <mcp-url>`: list the server's tools, logging in first if needed. */
 export async function run(args: string[]): Promise<number> {
   const url = args[0];
   if (!url) {
-    process.stderr.write('usage: gatehouse tools <mcp-url>\n');
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   try {

@@ -3,9 +3,20 @@ import { parseArgs } from 'node:util';
 import { hashPassword } from '@gatehouse/server';
 import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
-import { printJson, readStdin, UsageError } from '../output.ts';
+import { DATA_OPTIONS, printJson, readStdin, UsageError } from '../output.ts';
 
-const USAGE = `gatehouse users add NAME --password-stdin | list [--json] | disable NAME | enable NAME | remove NAME   [--data DIR] [--store postgres://…]`;
+export const USAGE = `Usage: gatehouse users add NAME --password-stdin
+       gatehouse users list [--json]
+       gatehouse users disable NAME | enable NAME | remove NAME
+       (each also takes --data DIR and --store URL)
+
+The accounts that sign in on the authorization server's pages. Disabling or removing a user ends
+their sessions and revokes every grant they made; running servers refuse their tokens within a
+second.
+
+  --password-stdin  read the password (8 characters or more) from standard input
+  --json            print JSON
+${DATA_OPTIONS}`;
 
 /** `gatehouse users …`: local user accounts for the sign-in page. */
 export async function run(args: string[]): Promise<number> {
