@@ -6,8 +6,21 @@ import { createAuthorizationServer, type FetchHandler, toNodeListener } from '@g
 import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { UsageError } from '../output.ts';
 
-const USAGE =
-  'gatehouse serve [--port 8080] [--host 127.0.0.1] [--data ./.gatehouse] [--issuer URL] [--store postgres://…] [--trust-proxy]';
+export const USAGE = `Usage: gatehouse serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--issuer URL] [--store URL] [--trust-proxy]
+
+Runs the authorization server and the demo MCP server (at <issuer>/mcp) on one port.
+
+  --port N        the port to listen on (default 8080, or PORT; 0 picks a free one)
+  --host ADDRESS  the address to listen on (default 127.0.0.1)
+  --data DIR      the data folder: master secret, SQLite database, demo files
+                  (default .gatehouse, or GATEHOUSE_DATA; created when missing)
+  --issuer URL    the public https URL clients reach, at the root of its own host name,
+                  e.g. https://auth.example.com (default http://HOST:PORT, or GATEHOUSE_ISSUER)
+  --store URL     postgres://… to keep the state in PostgreSQL (or GATEHOUSE_STORE)
+  --trust-proxy   behind a load balancer: per-address rate limits use the last
+                  X-Forwarded-For entry (or GATEHOUSE_TRUST_PROXY=1)
+
+GATEHOUSE_SECRET supplies the master secret instead of the data folder's key file.`;
 
 /** The issuer a fresh machine gets: the address we listen on, over http, which only loopback allows. */
 function defaultIssuer(host: string, port: number): string {
