@@ -91,8 +91,9 @@ test('database: a text with two statements is refused whole, not half run', asyn
   }
   await assert.rejects(db.query('SELECT 1; SELECT 2'), refused('statement_refused'));
   assert.deepEqual(committedTitles('notes'), before);
-  // A trailing semicolon or comment is still one statement.
+  // A trailing semicolon or comment, or a semicolon inside a string, is still one statement.
   assert.equal((await db.query('SELECT 1 AS one; -- done')).length, 1);
+  assert.deepEqual(await db.query("SELECT ';' AS semi;"), [{ semi: ';' }]);
 });
 
 test('database: a runaway query is stopped at the deadline while another query is answered meanwhile', async () => {
@@ -118,10 +119,7 @@ test('database: a write stopped at the deadline leaves nothing behind and no loc
   const fast = new DemoDatabase(file, { deadlineMs: 1500, processes: 2 });
   try {
     const before = committedTitles('tasks');
-    await assert.rejects(
-      fast.execute(`UPDATE tasks SET title = (${CROSS_JOIN})`),
-      refused('timeout'),
-    );
+    await assert.rejects(fast.execute(`UPDATE tasks SET title = (${CROSS_JOIN})`), refused('timeout'));
     assert.deepEqual(committedTitles('tasks'), before, 'the killed write was rolled back');
     await fast.execute("INSERT INTO tasks (title) VALUES ('after the timeout')");
     assert.ok(committedTitles('tasks').includes('after the timeout'));

@@ -35,7 +35,9 @@ export class DemoDatabase {
   /** Runs one INSERT/UPDATE/DELETE; returns the number of changed rows and the tables touched. */
   async execute(sql: string): Promise<{ changes: number; tables: string[] }> {
     const result = await this.#pool.run({ kind: 'execute', sql });
-    return result.kind === 'execute' ? { changes: result.changes, tables: result.tables } : { changes: 0, tables: [] };
+    return result.kind === 'execute'
+      ? { changes: result.changes, tables: result.tables }
+      : { changes: 0, tables: [] };
   }
 
   async tables(): Promise<string[]> {

@@ -9,7 +9,11 @@ export function registerTableResources(server: McpServer, db: DemoDatabase) {
     'table',
     new ResourceTemplate('demo://tables/{table}', {
       list: async () => ({
-        resources: (await db.tables()).map((t) => ({ uri: tableUri(t), name: t, mimeType: 'application/json' })),
+        resources: (await db.tables()).map((t) => ({
+          uri: tableUri(t),
+          name: t,
+          mimeType: 'application/json',
+        })),
       }),
       complete: { table: async (prefix) => (await db.tables()).filter((t) => t.startsWith(prefix)) },
     }),

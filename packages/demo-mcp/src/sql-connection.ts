@@ -5,11 +5,11 @@ import { checkSingleStatement, checkStatement } from './sql-statement.ts';
 export type Row = Record<string, unknown>;
 
 /** One tool call's SQL, as sent to the process that runs it. */
-export type SqlRequest =
-  | { kind: 'query'; sql: string; limit: number }
-  | { kind: 'execute'; sql: string };
+export type SqlRequest = { kind: 'query'; sql: string; limit: number } | { kind: 'execute'; sql: string };
 
-export type SqlResult = { kind: 'query'; rows: Row[] } | { kind: 'execute'; changes: number; tables: string[] };
+export type SqlResult =
+  | { kind: 'query'; rows: Row[] }
+  | { kind: 'execute'; changes: number; tables: string[] };
 
 /** Rows are bounded in count and in size, so a result never floods the process that serves it. */
 export const MAX_RESULT_BYTES = 1024 * 1024;
@@ -59,7 +59,8 @@ function execute(db: DatabaseSync, sql: string): SqlResult {
   const touched = new Set<string>();
   db.setAuthorizer((action, table) => {
     if (!WRITE_ACTIONS.has(action)) return constants.SQLITE_DENY;
-    if (MUTATIONS.has(action) && typeof table === 'string' && !table.startsWith('sqlite_')) touched.add(table);
+    if (MUTATIONS.has(action) && typeof table === 'string' && !table.startsWith('sqlite_'))
+      touched.add(table);
     return constants.SQLITE_OK;
   });
   const statement = sqlite(() => db.prepare(sql));

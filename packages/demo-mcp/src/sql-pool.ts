@@ -31,6 +31,13 @@ type Reply = { ok: true; result: SqlResult } | { ok: false; code: SqlErrorCode; 
 
 const ENTRY = new URL('./sql-process.ts', import.meta.url);
 
+// A child busy in a runaway statement notices its parent's end only when the statement ends; so
+// when this process exits (even on an uncaught error), its SQL processes die with it.
+const LIVE = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
+
 /**
  * Runs statements in a few forked processes, off the server's thread: a slow statement delays
  * only its caller, and at the deadline its process is killed (SIGKILL; SQLite's journal undoes the
@@ -74,7 +81,8 @@ export class SqlPool {
   /** Kills every process; calls still waiting or running fail. */
   close(): void {
     this.#closed = true;
-    for (const job of this.#waiting.splice(0)) this.#settle(job, new SqlError('failed', 'The database is closed.'));
+    for (const job of this.#waiting.splice(0))
+      this.#settle(job, new SqlError('failed', 'The database is closed.'));
     for (const runner of this.#runners) this.#kill(runner, new SqlError('failed', 'The database is closed.'));
   }
 
@@ -99,6 +107,8 @@ export class SqlPool {
     });
     const runner: Runner = { child, served: false };
     this.#runners.add(runner);
+    LIVE.add(child);
+    child.once('exit', () => LIVE.delete(child));
     // An idle pool must not keep the server's process alive; a running call's timer does.
     child.unref();
     child.channel?.unref();
