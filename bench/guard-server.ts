@@ -17,13 +17,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDemoMcpServer, demoManifest, protectDemo } from '@gatehouse/demo-mcp';
 import { manifestScopes } from '@gatehouse/resource';
-import {
-  createAuthorizationServer,
-  createSecrets,
-  type FetchHandler,
-  SqliteStore,
-  toNodeListener,
-} from '@gatehouse/server';
+import { createAuthorizationServer, createSecrets, SqliteStore, toNodeListener } from '@gatehouse/server';
+import { mountMcpServer } from '../packages/cli/src/mount.ts';
 import { toolsCallBody } from './guard-protocol.ts';
 
 const SCOPE = manifestScopes(demoManifest).join(' ');
@@ -79,12 +74,8 @@ async function start(guarded: boolean) {
   const demoFetch = protectedDemo
     ? protectedDemo.fetch
     : (request: Request) => bare?.fetch(request) as Promise<Response>;
-  const handler: FetchHandler = (request, context) => {
-    const { pathname } = new URL(request.url);
-    const forDemo = pathname === '/mcp' || pathname.startsWith('/.well-known/oauth-protected-resource');
-    return forDemo ? demoFetch(request) : as.fetch(request, context);
-  };
-  http.on('request', toNodeListener(handler, issuer));
+  mountMcpServer(as, '/mcp', demoFetch);
+  http.on('request', toNodeListener(as.fetch, issuer));
 
   /**
    * The guard's own cost per request, first use of a token against a cached one: the guard as

@@ -141,7 +141,11 @@ describe('/oauth/register', () => {
     assert.equal((await register(body, limited)).status, 201);
     const third = await register(body, limited);
     assert.equal(third.status, 429);
-    assert.equal(third.body.error, 'slow_down');
+    assert.equal(
+      third.body.error,
+      'temporarily_unavailable',
+      'RFC 6585 §4: a 429; slow_down is the device flow code',
+    );
     assert.match(third.headers.get('retry-after') ?? '', /^\d+$/);
     assert.equal(await limited.store.countClients('dcr'), 2);
   });

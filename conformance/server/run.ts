@@ -70,31 +70,28 @@ export async function startConformanceTarget() {
 
     let frontOrigin = '';
     const front = await startLoopbackServer((req, res) =>
-      toNodeListener(
-        async (request) => {
-          const headers = new Headers(request.headers);
-          for (const name of HOP_BY_HOP) headers.delete(name);
-          if (headers.get('origin') === frontOrigin) headers.set('origin', server.issuer);
-          if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
-          const { search } = new URL(request.url);
-          const answer = await fetch(`${upstream}${search}`, {
-            method: request.method,
-            headers,
-            body: request.body,
-            signal: request.signal,
-            redirect: 'manual',
-            duplex: 'half',
-          } as RequestInit);
-          const out = new Headers(answer.headers);
-          for (const name of HOP_BY_HOP) out.delete(name);
-          return new Response(answer.body, {
-            status: answer.status,
-            statusText: answer.statusText,
-            headers: out,
-          });
-        },
-        { origin: frontOrigin },
-      )(req, res),
+      toNodeListener(async (request) => {
+        const headers = new Headers(request.headers);
+        for (const name of HOP_BY_HOP) headers.delete(name);
+        if (headers.get('origin') === frontOrigin) headers.set('origin', server.issuer);
+        if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+        const { search } = new URL(request.url);
+        const answer = await fetch(`${upstream}${search}`, {
+          method: request.method,
+          headers,
+          body: request.body,
+          signal: request.signal,
+          redirect: 'manual',
+          duplex: 'half',
+        } as RequestInit);
+        const out = new Headers(answer.headers);
+        for (const name of HOP_BY_HOP) out.delete(name);
+        return new Response(answer.body, {
+          status: answer.status,
+          statusText: answer.statusText,
+          headers: out,
+        });
+      }, frontOrigin)(req, res),
     );
     frontOrigin = front.url;
     return {

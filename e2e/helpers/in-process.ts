@@ -33,6 +33,8 @@ export interface InProcessServer {
   url: string;
   store: SqliteStore;
   dir: string;
+  /** The master secret this server was given, for tests asserting it never leaks. */
+  masterSecret: string;
   addUser(username: string, password: string): Promise<string>;
   addClient(client: Partial<ClientRecord> & { client_id: string; redirect_uris: string[] }): Promise<void>;
   close(): Promise<void>;
@@ -55,14 +57,10 @@ export async function startInProcess(
   // Settings that name the server's own URLs (resources) can only be known once it listens.
   const config = typeof options === 'function' ? options(url) : options;
   const issuer = config.issuer ?? url;
+  const masterSecret = randomBytes(32).toString('base64url');
   let as: AuthorizationServer;
   try {
-    as = await createAuthorizationServer({
-      ...config,
-      issuer,
-      store,
-      masterSecret: randomBytes(32).toString('base64url'),
-    });
+    as = await createAuthorizationServer({ ...config, issuer, store, masterSecret });
   } catch (err) {
     await closeServer(http);
     await store.close();
@@ -77,6 +75,7 @@ export async function startInProcess(
     url,
     store,
     dir: temp.dir,
+    masterSecret,
     async addUser(username, password) {
       const id = randomUUID();
       await store.createUser({

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { protectDemo } from '@gatehouse/demo-mcp';
 import { createAuthorizationServer, hashPassword, SqliteStore, toNodeListener } from '@gatehouse/server';
+import { mountMcpServer } from '../../packages/cli/src/mount.ts';
 import { authorize, tokenRequest } from '../helpers/agent.ts';
 import { closeServer, listen } from '../helpers/loopback.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -39,17 +40,9 @@ export async function startTwoResources() {
     dataDir: join(temp.dir, 'billing'),
     resource: resources.billing,
   });
-  http.on(
-    'request',
-    toNodeListener((request, context) => {
-      const { pathname } = new URL(request.url);
-      const wellKnown = '/.well-known/oauth-protected-resource';
-      if (pathname === '/billing/mcp' || pathname === `${wellKnown}/billing/mcp`)
-        return billing.fetch(request);
-      if (pathname === '/mcp' || pathname.startsWith(wellKnown)) return mcp.fetch(request);
-      return as.fetch(request, context);
-    }, issuer),
-  );
+  mountMcpServer(as, '/mcp', mcp.fetch);
+  mountMcpServer(as, '/billing/mcp', billing.fetch, { rootMetadata: false });
+  http.on('request', toNodeListener(as.fetch, issuer));
 
   await store.createUser({
     id: randomUUID(),

@@ -25,7 +25,6 @@ export const oauthErrorStatus = {
   invalid_client_metadata: 400,
   unsupported_token_type: 400,
   invalid_target: 400,
-  slow_down: 429,
 } as const;
 
 export type OAuthErrorCode = keyof typeof oauthErrorStatus;
@@ -64,6 +63,18 @@ export class OAuthError extends Error {
       ? { error: this.code }
       : { error: this.code, error_description: this.description };
   }
+}
+
+/**
+ * RFC 6585 §4: 429 with `Retry-After`. OAuth registers no code for rate limits (`slow_down`
+ * belongs to the device flow's polling, RFC 8628 §3.5), so the body says
+ * `temporarily_unavailable`, the code for a server that cannot serve the request for now.
+ */
+export function tooManyRequests(description: string, retryAfterSeconds: number): OAuthError {
+  return new OAuthError('temporarily_unavailable', description, {
+    status: 429,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
 }
 
 /** Anything that is not an OAuthError becomes a bare `server_error`: no message, no stack. */

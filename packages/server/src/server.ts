@@ -1,4 +1,13 @@
-import { errorResponse, OAuthError } from '@gatehouse/core';
+import {
+  createHttpApp,
+  errorResponse,
+  type HttpHandler,
+  type MethodHandlers,
+  OAuthError,
+  type RequestInfo,
+  type RouteOptions,
+  Router,
+} from '@gatehouse/core';
 import { createCimdFetcher, isClientIdMetadataUrl } from './clients/cimd/index.ts';
 import { ClientRegistry } from './clients/registry.ts';
 import { type AuthorizationServerConfig, resolveConfig } from './config.ts';
@@ -10,8 +19,7 @@ import { revocationFeedEndpoint } from './endpoints/revocation-feed.ts';
 import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { TokenFailureLimit } from './endpoints/token-failure-limit.ts';
-import type { RequestContext } from './http/node.ts';
-import { accountRoute, isAccountPath } from './interaction/account.ts';
+import { addAccountRoutes } from './interaction/account.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
 import { authorizeEndpoint, showInteraction, submitConsent, submitLogin } from './interaction/routes.ts';
 import { createSecrets } from './secrets.ts';
@@ -20,48 +28,59 @@ import { RevocationList } from './tokens/revocation-list.ts';
 
 export interface AuthorizationServer {
   /** The whole AS as one web-standard handler. */
-  fetch(request: Request, context?: RequestContext): Promise<Response>;
+  fetch: HttpHandler;
+  /**
+   * Serves another handler through the same HTTP layer (one router, one error path), e.g. an MCP
+   * server behind the guard at `/mcp`, as `gatehouse serve` does.
+   */
+  mount(path: string, handlers: MethodHandlers, options?: RouteOptions): void;
   /** In-process revocation source for guards running beside the AS. */
   revocations: RevocationList;
   context: Context;
   close(): Promise<void>;
 }
 
-/**
- * The path of a Request's URL. `request.url` is already a serialized WHATWG URL, so for http(s)
- * the path is the text between the authority and the query or fragment, exactly as `new URL(url).pathname`
- * would give it, without parsing the URL a second time on every request.
- */
-export function pathOf(url: string): string {
-  const authority = url.startsWith('https://') ? 8 : url.startsWith('http://') ? 7 : -1;
-  if (authority < 0) return new URL(url).pathname;
-  const start = url.indexOf('/', authority);
-  if (start < 0) return '/';
-  let end = url.length;
-  for (let i = start; i < end; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 63 /* ? */ || c === 35 /* # */) end = i;
-  }
-  return url.slice(start, end);
-}
-
 /** How often this process picks up revocations made by other instances sharing the store. */
 const REVOCATION_SYNC_MS = 500;
 const PRUNE_MS = 10 * 60 * 1000;
+/** Interaction ids are random tokens (see savePendingAuthorization); anything else is not found. */
+const INTERACTION_ID = /^[A-Za-z0-9_-]{20,64}$/;
+
+/** Browsers get errors as a page; everything else as RFC 6749 §5.2 JSON. */
+function renderError(error: OAuthError, request: Request): Response {
+  if (!(request.headers.get('accept') ?? '').includes('text/html')) return errorResponse(error);
+  const [title, message] =
+    error.status === 404
+      ? ['Not found', 'There is nothing at this address.']
+      : error.status === 405
+        ? ['Method not allowed', 'This page does not accept that request.']
+        : ['Something went wrong', error.description ?? error.code];
+  return new Response(errorPage(title, message), {
+    status: error.status,
+    headers: { ...pageHeaders(), ...error.headers },
+  });
+}
+
+const notFound = (request: Request) =>
+  renderError(
+    new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 }),
+    request,
+  );
 
 /**
  * Creates the authorization server.
  *
  * @example
  * const as = await createAuthorizationServer({ issuer: 'https://auth.example.com', store, masterSecret });
- * http.createServer(toNodeListener(as.fetch, as.context.config.issuer)).listen(8080);
+ * http.createServer(toNodeListener(as.fetch, 'https://auth.example.com')).listen(8080);
  */
 export async function createAuthorizationServer(
   input: AuthorizationServerConfig,
 ): Promise<AuthorizationServer> {
   const config = resolveConfig(input);
   const { store } = config;
-  const secrets = createSecrets(config.masterSecret);
+  // The master secret goes into `secrets` and nowhere else: not on config, not on the context.
+  const secrets = createSecrets(input.masterSecret);
   const keys = new KeyRing(store, secrets, config.now);
   await keys.load(config.now());
   const revocations = new RevocationList(store, config.now);
@@ -90,49 +109,50 @@ export async function createAuthorizationServer(
     new Response(stylesheet, {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
     });
+  /** An interaction route, for well-formed ids only. */
+  const interaction =
+    (handler: (request: Request, id: string, info: RequestInfo) => Promise<Response>) =>
+    (request: Request, info: RequestInfo) => {
+      const id = info.params.get('id') ?? '';
+      return INTERACTION_ID.test(id) ? handler(request, id, info) : notFound(request);
+    };
 
-  async function route(request: Request, remoteAddress: string | undefined): Promise<Response> {
-    const pathname = pathOf(request.url);
-    const method = request.method;
-    const get = method === 'GET' || method === 'HEAD';
-    switch (pathname) {
-      case '/.well-known/oauth-authorization-server':
-      case '/.well-known/openid-configuration':
-        if (get) return metadata();
-        break;
-      case '/.well-known/jwks.json':
-        if (get) return jwks();
-        break;
-      case '/oauth/authorize':
-        if (get || method === 'POST') return authorizeEndpoint(ctx, request);
-        break;
-      case '/oauth/token':
-        return tokenEndpoint(ctx, request, tokenFailures, remoteAddress);
-      case '/oauth/revoke':
-        return revokeEndpoint(ctx, request);
-      case '/oauth/introspect':
-        return introspectEndpoint(ctx, request);
-      case '/oauth/register':
-        return registerEndpoint(ctx, request, remoteAddress);
-      case '/oauth/revocations':
-        if (get) return revocationFeedEndpoint(ctx, request);
-        break;
-      case STYLESHEET_PATH:
-        return css();
-    }
-    if (isAccountPath(pathname)) return accountRoute(ctx, request, remoteAddress);
-    const interaction = /^\/interaction\/([A-Za-z0-9_-]{20,64})(\/login|\/consent)?$/.exec(pathname);
-    if (interaction) {
-      const [, id, action] = interaction as unknown as [string, string, string | undefined];
-      if (get && !action) return showInteraction(ctx, request, id);
-      if (method === 'POST' && action === '/login') return submitLogin(ctx, request, id, remoteAddress);
-      if (method === 'POST' && action === '/consent') return submitConsent(ctx, request, id);
-    }
-    return new Response(errorPage('Not found', 'There is nothing at this address.'), {
-      status: 404,
-      headers: pageHeaders(),
+  // Every route of the AS in one table; the HTTP layer answers 405 with `Allow` for other methods.
+  const router = new Router()
+    .add('/.well-known/oauth-authorization-server', { GET: metadata, HEAD: metadata }, { cors: true })
+    .add('/.well-known/jwks.json', { GET: jwks, HEAD: jwks }, { cors: true })
+    // No HEAD: a GET here may issue a code, which a HEAD must never do.
+    .add('/oauth/authorize', {
+      GET: (request) => authorizeEndpoint(ctx, request),
+      POST: (request) => authorizeEndpoint(ctx, request),
+    })
+    .add(
+      '/oauth/token',
+      { POST: (request, info) => tokenEndpoint(ctx, request, tokenFailures, info.remoteAddress) },
+      { cors: true },
+    )
+    .add('/oauth/revoke', { POST: (request) => revokeEndpoint(ctx, request) }, { cors: true })
+    // For resource servers (RFC 7662 §4), never browsers: no CORS.
+    .add('/oauth/introspect', { POST: (request) => introspectEndpoint(ctx, request) })
+    .add('/oauth/revocations', { GET: (request) => revocationFeedEndpoint(ctx, request) })
+    .add(STYLESHEET_PATH, { GET: css, HEAD: css })
+    .add('/interaction/:id', { GET: interaction((request, id) => showInteraction(ctx, request, id)) })
+    .add('/interaction/:id/login', {
+      POST: interaction((request, id, info) => submitLogin(ctx, request, id, info.remoteAddress)),
+    })
+    .add('/interaction/:id/consent', {
+      POST: interaction((request, id) => submitConsent(ctx, request, id)),
     });
+  // Switched off, registration is gone (404), not merely unadvertised.
+  if (config.registration.enabled) {
+    router.add(
+      '/oauth/register',
+      { POST: (request, info) => registerEndpoint(ctx, request, info.remoteAddress) },
+      { cors: true },
+    );
   }
+  addAccountRoutes(router, ctx);
+  const app = createHttpApp({ router, renderError, notFound, onError: config.onError });
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();
   // Stores that can push (PostgreSQL LISTEN/NOTIFY) make other instances' revocations arrive at
@@ -143,19 +163,9 @@ export async function createAuthorizationServer(
   const keyTimer = setInterval(() => void keys.load(config.now()).catch(() => {}), 30_000).unref();
 
   return {
-    async fetch(request, context) {
-      try {
-        return await route(request, context?.remoteAddress);
-      } catch (err) {
-        // Pages turn OAuth errors into a readable page; anything else is a bare server_error.
-        if (err instanceof OAuthError && (request.headers.get('accept') ?? '').includes('text/html')) {
-          return new Response(errorPage('Something went wrong', err.description ?? err.code), {
-            status: err.status,
-            headers: pageHeaders(),
-          });
-        }
-        return errorResponse(err);
-      }
+    fetch: app,
+    mount(path, handlers, options) {
+      router.add(path, handlers, options);
     },
     revocations,
     context: ctx,

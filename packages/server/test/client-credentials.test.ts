@@ -123,7 +123,7 @@ describe('client_credentials (RFC 6749 §4.4)', () => {
 });
 
 describe('token endpoint failure limit', () => {
-  test('an address that keeps failing client authentication gets 429 slow_down, counted in the store', async () => {
+  test('an address that keeps failing client authentication gets 429 (temporarily_unavailable, never the device flow code slow_down), counted in the store', async () => {
     const limited = await startAuthorizationServer({ now: clock.now, tokenFailuresPer15Minutes: 3 });
     try {
       const client = await limited.addClient({ confidential: true, scope: 'tools:list' });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
-import { toNodeListener } from '../src/http/node.ts';
+import { toNodeListener } from '@gatehouse/core';
 import { type AuthorizationServer, createAuthorizationServer } from '../src/server.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { hashPassword } from '../src/users/password.ts';

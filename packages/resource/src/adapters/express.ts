@@ -1,3 +1,4 @@
+import { errorResponse, payloadTooLarge } from '@gatehouse/core';
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from 'express';
 import type { Guard } from '../guard.ts';
 import { readNodeBody, toWebRequest, writeWebResponse } from './node.ts';
@@ -18,18 +19,18 @@ export function expressGuard(guard: Guard, options: { maxBodyBytes?: number } = 
       else {
         body = await readNodeBody(req, options.maxBodyBytes ?? 4 * 1024 * 1024);
         if (body === undefined) {
-          res.status(413).json({ error: 'invalid_request' });
-          return;
+          const limit = options.maxBodyBytes ?? 4 * 1024 * 1024;
+          return await writeWebResponse(req, res, errorResponse(payloadTooLarge(limit)));
         }
       }
       const request = toWebRequest(req, origin, body);
       // Express strips the mount path from req.url; the guard needs the full path.
       const full = new Request(new URL(req.originalUrl, origin), request);
       const served = guard.serveMetadata(full);
-      if (served) return await writeWebResponse(res, served);
+      if (served) return await writeWebResponse(req, res, served);
       // The body is in hand: the guard takes it as is rather than reading a clone of the request.
       const result = await guard.check(full, body);
-      if (result instanceof Response) return await writeWebResponse(res, result);
+      if (result instanceof Response) return await writeWebResponse(req, res, result);
       Object.assign(req, { auth: result.auth, body: result.parsedBody });
       next();
     } catch (err) {

@@ -1,4 +1,4 @@
-import { OAuthError } from '@gatehouse/core';
+import { type OAuthError, tooManyRequests } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 
 const WINDOW = 15 * 60;
@@ -17,7 +17,7 @@ export class TokenFailureLimit {
     this.#ctx = ctx;
   }
 
-  /** Throws 429 `slow_down` for an address that is over the limit. */
+  /** Throws 429 for an address that is over the limit. */
   check(address: string): void {
     const until = this.#blockedUntil.get(address);
     if (until === undefined) return;
@@ -38,9 +38,6 @@ export class TokenFailureLimit {
   }
 
   #refusal(retryAfter: number): OAuthError {
-    return new OAuthError('slow_down', 'Too many failed token requests from this address; try again later.', {
-      status: 429,
-      headers: { 'retry-after': String(retryAfter) },
-    });
+    return tooManyRequests('Too many failed token requests from this address; try again later.', retryAfter);
   }
 }

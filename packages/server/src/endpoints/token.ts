@@ -35,12 +35,11 @@ export async function tokenEndpoint(
 }
 
 async function issue(ctx: Context, request: Request): Promise<Response> {
-  if (request.method !== 'POST')
-    throw new OAuthError('invalid_request', 'The token endpoint accepts POST only.');
   const form = await readForm(request);
   const grantType = form.get('grant_type');
   if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
-  const grant = grants[grantType];
+  // A Map, never a plain object: `constructor` or `__proto__` must not name anything here.
+  const grant = grants.get(grantType);
   if (!grant)
     throw new OAuthError('unsupported_grant_type', `The grant type "${grantType}" is not supported.`);
   const client = await authenticateClient(ctx, request, form);
@@ -50,8 +49,8 @@ async function issue(ctx: Context, request: Request): Promise<Response> {
   return jsonResponse(await grant(ctx, client, form));
 }
 
-const grants: Record<string, typeof authorizationCodeGrant> = {
-  authorization_code: authorizationCodeGrant,
-  refresh_token: refreshTokenGrant,
-  client_credentials: clientCredentialsGrant,
-};
+const grants = new Map<string, typeof authorizationCodeGrant>([
+  ['authorization_code', authorizationCodeGrant],
+  ['refresh_token', refreshTokenGrant],
+  ['client_credentials', clientCredentialsGrant],
+]);

@@ -1,32 +1,8 @@
-import { OAuthError } from '@gatehouse/core';
-import { bufferedBodyOf } from './node.ts';
+import { OAuthError, readBodyText } from '@gatehouse/core';
 
-/** Request bodies above this size are refused before parsing (form posts are small). */
+/** Request bodies above these sizes are refused with 413 before parsing (form posts are small). */
 export const MAX_FORM_BYTES = 16 * 1024;
 export const MAX_JSON_BYTES = 64 * 1024;
-
-/** Reads a body up to `maxBytes`, refusing larger ones without buffering them. */
-export async function readBody(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > maxBytes)
-    throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
-  if (!request.body) return '';
-  const buffered = bufferedBodyOf(request);
-  if (buffered) {
-    if (buffered.byteLength > maxBytes)
-      throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
-    return Buffer.from(buffered.buffer, buffered.byteOffset, buffered.byteLength).toString('utf8');
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes)
-      throw new OAuthError('invalid_request', `The request body exceeds ${maxBytes} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** Parameters that RFC 6749 §3.1/§3.2 says must not repeat; we refuse any repeat at all. */
 function toSingleMap(params: URLSearchParams): Map<string, string> {
@@ -47,7 +23,7 @@ export async function readForm(request: Request, maxBytes = MAX_FORM_BYTES): Pro
   if (type !== 'application/x-www-form-urlencoded') {
     throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded.');
   }
-  return toSingleMap(new URLSearchParams(await readBody(request, maxBytes)));
+  return toSingleMap(new URLSearchParams(await readBodyText(request, maxBytes)));
 }
 
 /** Query parameters with the same no-repeat rule (RFC 6749 §3.1). */
@@ -61,7 +37,7 @@ export async function readJson(request: Request, maxBytes = MAX_JSON_BYTES): Pro
   if (type !== 'application/json')
     throw new OAuthError('invalid_request', 'The body must be application/json.');
   try {
-    return JSON.parse(await readBody(request, maxBytes));
+    return JSON.parse(await readBodyText(request, maxBytes));
   } catch (err) {
     if (err instanceof OAuthError) throw err;
     throw new OAuthError('invalid_request', 'The body is not valid JSON.');

@@ -2,13 +2,19 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { errorResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import {
+  clientAddress,
+  errorResponse,
+  type HttpHandler,
+  jsonResponse,
+  OAuthError,
+  toNodeListener,
+} from '@gatehouse/core';
 import { readForm } from './form.ts';
-import { clientAddress, type FetchHandler, toNodeListener } from './node.ts';
 
 let server: Server;
 let origin: string;
-let handler: FetchHandler;
+let handler: HttpHandler;
 
 before(async () => {
   server = createServer();

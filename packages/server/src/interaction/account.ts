@@ -1,3 +1,4 @@
+import type { Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import { readForm } from '../http/form.ts';
 import { appsPage, connectedApps } from './account/apps-page.ts';
@@ -13,34 +14,24 @@ const LOGIN_PATH = '/login';
 const LOGIN_PURPOSE = 'login:account';
 const ACCOUNT_PURPOSE = 'account';
 
-const ACCOUNT_PATHS = new Set([LOGIN_PATH, '/logout', '/account', ACCOUNT_HOME, '/account/apps/revoke']);
-
-/** Whether the account pages answer this path (the router sends them here). */
-export function isAccountPath(pathname: string): boolean {
-  return ACCOUNT_PATHS.has(pathname);
-}
-
 /**
  * The account pages: `GET|POST /login` (standalone sign-in), `POST /logout`, `GET /account/apps`
  * (connected apps) and `POST /account/apps/revoke`. Server-rendered, no script; every form is
  * CSRF-protected and every post answers with a 303 so a reload never repeats it.
  */
-export async function accountRoute(
-  ctx: Context,
-  request: Request,
-  remoteAddress?: string,
-): Promise<Response> {
-  const { pathname } = new URL(request.url);
-  const get = request.method === 'GET' || request.method === 'HEAD';
-  const post = request.method === 'POST';
-  if (pathname === LOGIN_PATH && get) return showLogin(ctx, request);
-  if (pathname === LOGIN_PATH && post) return submitAccountLogin(ctx, request, remoteAddress);
-  if (pathname === '/logout' && post) return signOut(ctx, request);
-  if ((pathname === ACCOUNT_HOME || pathname === '/account') && get) return showApps(ctx, request);
-  if (pathname === '/account/apps/revoke' && post) return revokeApp(ctx, request);
-  return page(errorPage('Method not allowed', 'This page does not accept that request.'), 405, {
-    allow: get || pathname === LOGIN_PATH ? 'GET, POST' : 'POST',
-  });
+export function addAccountRoutes(router: Router, ctx: Context): void {
+  const login = (request: Request) => showLogin(ctx, request);
+  const apps = (request: Request) => showApps(ctx, request);
+  router
+    .add(LOGIN_PATH, {
+      GET: login,
+      HEAD: login,
+      POST: (request, info) => submitAccountLogin(ctx, request, info.remoteAddress),
+    })
+    .add('/logout', { POST: (request) => signOut(ctx, request) })
+    .add('/account', { GET: apps, HEAD: apps })
+    .add(ACCOUNT_HOME, { GET: apps, HEAD: apps })
+    .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) });
 }
 
 function loginForm(ctx: Context, request: Request, status = 200, error?: string, username?: string) {
