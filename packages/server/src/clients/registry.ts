@@ -62,6 +62,12 @@ export class ClientRegistry {
     if (stored && stored.kind !== 'cimd') return stored;
     if (this.#fetcher && this.#isMetadataUrl(clientId)) {
       const doc = await this.#fetcher.fetchClientMetadata(clientId);
+      // The row as it is now, not as cached: an administrator may have removed it (`gatehouse
+      // clients remove`), and the code exchange re-reads the store, so whenever this returns a
+      // CIMD client its row exists. Its document is the client's registration; removal forgets
+      // the row and revokes its grants, and the next use records the client again.
+      const current = await this.fresh(clientId);
+      if (current && current.kind !== 'cimd') return current;
       const client: ClientRecord = {
         client_id: doc.client_id,
         kind: 'cimd',
@@ -75,11 +81,12 @@ export class ClientRegistry {
         logo_uri: doc.logo_uri,
         jwks: doc.jwks,
         jwks_uri: doc.jwks_uri,
-        created_at: stored?.created_at ?? this.#now(),
+        created_at: current?.created_at ?? this.#now(),
       };
       const serialized = JSON.stringify(client);
-      if (this.#savedDocuments.get(clientId) !== serialized) {
+      if (!current || this.#savedDocuments.get(clientId) !== serialized) {
         await this.#store.upsertClient(client);
+        if (this.#savedDocuments.size >= 10_000) this.#savedDocuments.clear();
         this.#savedDocuments.set(clientId, serialized);
         this.#cache.delete(clientId);
       }
