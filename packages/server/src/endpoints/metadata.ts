@@ -2,7 +2,10 @@ import { type AuthorizationServerMetadata, jsonResponse, OFFLINE_ACCESS } from '
 import type { Context } from '../context.ts';
 
 /**
- * RFC 8414 §2 metadata, also served as OpenID Connect discovery, which MCP clients try too.
+ * RFC 8414 §2 metadata, served at `/.well-known/oauth-authorization-server` only. Not at
+ * `/.well-known/openid-configuration`: Gatehouse is no OpenID Provider and issues no ID tokens,
+ * so it has no `subject_types_supported` or `id_token_signing_alg_values_supported`, which OpenID
+ * Connect Discovery §3 requires; MCP clients try the RFC 8414 location first.
  */
 export function buildMetadata(ctx: Context): AuthorizationServerMetadata {
   const { issuer } = ctx.config;
