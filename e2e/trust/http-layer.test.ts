@@ -271,3 +271,19 @@ describe('registration switched off', () => {
     assert.equal(await closed.store.countClients('dcr'), 0);
   });
 });
+
+describe('the front door', () => {
+  test('GET / says what this server is and links its MCP server, sign-in and metadata; no OIDC discovery without OIDC', async () => {
+    const response = await fetch(`${s.issuer}/`);
+    const body = await response.text();
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.ok(body.includes(`${s.issuer}/mcp`), 'links the MCP server');
+    assert.ok(body.includes('href="/login"'), 'links sign-in');
+    assert.ok(body.includes('/.well-known/oauth-authorization-server'), 'links the metadata');
+    // OpenID Connect Discovery §3 requires fields an OAuth-only server cannot give: serve nothing.
+    const oidc = await fetch(`${s.issuer}/.well-known/openid-configuration`);
+    assert.equal(oidc.status, 404);
+    await oidc.body?.cancel();
+  });
+});

@@ -20,7 +20,9 @@ import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { TokenFailureLimit } from './endpoints/token-failure-limit.ts';
 import { addAccountRoutes } from './interaction/account.ts';
+import { homePage } from './interaction/home-page.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
+import { page } from './interaction/responses.ts';
 import { authorizeEndpoint, showInteraction, submitConsent, submitLogin } from './interaction/routes.ts';
 import { createSecrets } from './secrets.ts';
 import { KeyRing } from './tokens/keys.ts';
@@ -105,6 +107,7 @@ export async function createAuthorizationServer(
   const tokenFailures = new TokenFailureLimit(ctx);
   const metadata = metadataEndpoint(ctx);
   const jwks = jwksEndpoint(ctx);
+  const home = () => page(homePage({ issuer: config.issuer, mcpServers: config.resources }));
   const css = () =>
     new Response(stylesheet, {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
@@ -119,6 +122,7 @@ export async function createAuthorizationServer(
 
   // Every route of the AS in one table; the HTTP layer answers 405 with `Allow` for other methods.
   const router = new Router()
+    .add('/', { GET: home, HEAD: home })
     .add('/.well-known/oauth-authorization-server', { GET: metadata, HEAD: metadata }, { cors: true })
     .add('/.well-known/jwks.json', { GET: jwks, HEAD: jwks }, { cors: true })
     // No HEAD: a GET here may issue a code, which a HEAD must never do.
