@@ -2,8 +2,9 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { protectDemo } from '@gatehouse/demo-mcp';
-import { createAuthorizationServer, type FetchHandler, toNodeListener } from '@gatehouse/server';
+import { createAuthorizationServer, toNodeListener } from '@gatehouse/server';
 import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
+import { mountMcpServer } from '../mount.ts';
 import { UsageError } from '../output.ts';
 
 export const USAGE = `Usage: gatehouse serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--issuer URL] [--store URL] [--trust-proxy]
@@ -82,12 +83,8 @@ export async function run(args: string[]): Promise<number> {
     revocations: as.revocations,
     fetch: (input, init) => as.fetch(new Request(input, init)),
   });
-  const handler: FetchHandler = (request, context) => {
-    const { pathname } = new URL(request.url);
-    const forDemo = pathname === '/mcp' || pathname.startsWith('/.well-known/oauth-protected-resource');
-    return forDemo ? demo.fetch(request) : as.fetch(request, context);
-  };
-  server.on('request', toNodeListener(handler, issuer, { trustProxy: values['trust-proxy'] }));
+  mountMcpServer(as, '/mcp', demo.fetch);
+  server.on('request', toNodeListener(as.fetch, issuer, { trustProxy: values['trust-proxy'] }));
 
   const users = await data.store.listUsers();
   const lines = [
