@@ -52,6 +52,8 @@ before(async () => {
         '--redirect-uri',
         REDIRECT_URI,
         '--confidential',
+        // It introspects too (as a protected resource would), to watch revocations arrive.
+        '--resource-server',
         '--json',
         ...data,
       ]),

@@ -13,6 +13,7 @@ before(async () => {
     redirect_uris: [],
     grant_types: ['client_credentials'],
     scope: 'tools:list',
+    resource_server: true,
   });
 });
 after(() => h.close());

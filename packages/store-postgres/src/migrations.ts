@@ -129,4 +129,9 @@ export const postgresMigrations: readonly string[] = [
     detail JSONB
   );
   `,
+  // 2: clients an administrator marked as protected resources (RFC 7662 §2.1: introspection is
+  // theirs). A column of its own, outside the client-supplied metadata, so no registration can set it.
+  `
+  ALTER TABLE clients ADD COLUMN resource_server BOOLEAN NOT NULL DEFAULT false;
+  `,
 ];

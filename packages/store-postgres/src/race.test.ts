@@ -23,6 +23,7 @@ await withTestDatabase((db) => {
     const schema = db.newSchema();
     const stores = await instances(t, schema);
     const [first] = stores as [PostgresStore];
+    await first.createUser({ id: 'u1', username: 'ada', password_hash: 'x', disabled: false, created_at: 1 });
     await first.saveCode({
       code_hash: 'race-code',
       client_id: 'c1',
@@ -56,7 +57,19 @@ await withTestDatabase((db) => {
     const schema = db.newSchema();
     const stores = await instances(t, schema);
     const base = { grant_id: 'g', client_id: 'c1', scope: 'tools:list', created_at: 1, expires_at: 99999 };
-    await stores[0]?.saveRefreshToken({ ...base, token_hash: 'rt-0' });
+    const [first] = stores as [PostgresStore];
+    await first.createUser({ id: 'u1', username: 'ada', password_hash: 'x', disabled: false, created_at: 1 });
+    await first.createGrant({
+      id: 'g',
+      client_id: 'c1',
+      subject: 'u1',
+      resource: 'https://mcp.example/mcp',
+      scope: 'tools:list',
+      created_at: 1,
+      last_used_at: 1,
+      expires_at: 99999,
+    });
+    await first.saveRefreshToken({ ...base, token_hash: 'rt-0' });
     const results = await Promise.all(
       stores.map((store, i) =>
         store.rotateRefreshToken('rt-0', { ...base, token_hash: `rt-1-${i}` }, `response-${i}`, 10),
@@ -74,6 +87,58 @@ await withTestDatabase((db) => {
       `SELECT token_hash FROM ${schema}.refresh_tokens WHERE grant_id = 'g'`,
     );
     assert.deepEqual(rows.map((r) => r.token_hash).sort(), ['rt-0', `rt-1-${winner}`].sort());
+  });
+
+  test('consent: one interaction taken at once by 20 instances is taken exactly once', async (t) => {
+    const schema = db.newSchema();
+    const stores = await instances(t, schema);
+    await stores[0]?.saveInteraction({ id: 'i1', request: '{}', expires_at: 100 });
+    const taken = await Promise.all(stores.map((store) => store.takeInteraction('i1', 50)));
+    assert.equal(taken.filter((r) => r !== undefined).length, 1);
+  });
+
+  test('a code redeemed while `users disable` is in flight: the disable comes first and the code makes no grant', async (t) => {
+    const schema = db.newSchema();
+    const store = await db.open(schema, 1);
+    t.after(() => store.close());
+    await store.createUser({ id: 'u1', username: 'ada', password_hash: 'x', disabled: false, created_at: 1 });
+    await store.saveCode({
+      code_hash: 'in-flight',
+      client_id: 'c1',
+      user_id: 'u1',
+      redirect_uri: '',
+      code_challenge: 'x'.repeat(43),
+      resource: 'https://mcp.example/mcp',
+      scope: 'tools:list',
+      expires_at: 2000,
+    });
+    // Another instance disables the user and has not committed yet when the code is redeemed.
+    const admin = await db.admin.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query(`UPDATE ${schema}.users SET disabled = true WHERE id = 'u1'`);
+      const times = { created_at: 1500, last_used_at: 1500, expires_at: 9000 };
+      let settled = false;
+      const redemption = store.redeemCode('in-flight', { id: 'g1', ...times }, 1500);
+      const settle = () => {
+        settled = true;
+      };
+      redemption.then(settle, settle);
+      // The redemption must wait for the disable rather than read the user as it was before it;
+      // one that does not wait settles first, and the assertion below reports it.
+      while (!settled) {
+        const { rows } = await db.admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%authorization_codes%'`,
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await admin.query('COMMIT');
+      assert.deepEqual(await redemption, { status: 'user_inactive' });
+      assert.deepEqual(await store.listGrants({ include_revoked: true }), []);
+    } finally {
+      admin.release();
+    }
   });
 
   test('revocation feed: entries written concurrently by 20 instances are all seen by a reader resuming from its last seq', async (t) => {

@@ -121,17 +121,26 @@ export class PostgresStore implements Store {
   }
 
   async #writeClient(client: ClientRecord, upsert: boolean): Promise<void> {
-    const { client_id, kind, client_name, secret_hash, created_at, ...metadata } = client;
+    const { client_id, kind, client_name, secret_hash, resource_server, created_at, ...metadata } = client;
     await this.#pool.query(
-      `INSERT INTO clients (client_id, kind, client_name, metadata, secret_hash, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ${
          upsert
            ? `ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, client_name = excluded.client_name,
-              metadata = excluded.metadata, secret_hash = excluded.secret_hash, created_at = excluded.created_at`
+              metadata = excluded.metadata, secret_hash = excluded.secret_hash,
+              resource_server = excluded.resource_server, created_at = excluded.created_at`
            : ''
        }`,
-      [client_id, kind, client_name, JSON.stringify(metadata), secret_hash ?? null, created_at],
+      [
+        client_id,
+        kind,
+        client_name,
+        JSON.stringify(metadata),
+        secret_hash ?? null,
+        resource_server === true,
+        created_at,
+      ],
     );
   }
 
@@ -212,10 +221,15 @@ export class PostgresStore implements Store {
     // One statement, so one implicit transaction: the conditional UPDATE takes the row lock, a
     // concurrent redeemer (on any instance) waits for it, then re-checks `consumed_at IS NULL`
     // against the committed row and matches nothing. The grant is inserted only by the winner.
+    // The user must exist and be enabled; FOR SHARE holds their row until commit, so a concurrent
+    // `users disable` either comes first (and this matches nothing) or waits, and then its
+    // revocation of the user's grants sees the grant made here.
     const [won] = await this.#rows(
       `WITH won AS (
          UPDATE authorization_codes SET consumed_at = $1, grant_id = $2
          WHERE code_hash = $3 AND consumed_at IS NULL
+           AND EXISTS (SELECT 1 FROM users WHERE users.id = authorization_codes.user_id AND NOT users.disabled
+                       FOR SHARE)
          RETURNING *
        ), produced AS (
          INSERT INTO grants (id, client_id, subject, resource, scope, created_at, last_used_at, expires_at)
@@ -226,7 +240,10 @@ export class PostgresStore implements Store {
     );
     if (won) return { status: 'redeemed', code: toCode(won) };
     const [row] = await this.#rows('SELECT * FROM authorization_codes WHERE code_hash = $1', [codeHash]);
-    return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+    if (!row) return { status: 'not_found' };
+    // Unused, yet not taken above: its user is disabled or gone.
+    if (row.consumed_at === null) return { status: 'user_inactive' };
+    return { status: 'replayed', code: toCode(row) };
   }
 
   async createGrant(grant: GrantRecord): Promise<void> {
@@ -323,10 +340,13 @@ export class PostgresStore implements Store {
     // Compare-and-swap in one statement, as in redeemCode: concurrent rotations of one token (from
     // any instance) queue on its row lock; after the winner commits the others re-check
     // `rotated_at IS NULL`, match nothing, and only the winner's successor is ever inserted.
+    // The grant's user must exist and be enabled: two primary-key lookups in the same statement.
     const [won] = await this.#rows(
       `WITH won AS (
          UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2, successor_response = $3
          WHERE token_hash = $4 AND rotated_at IS NULL
+           AND EXISTS (SELECT 1 FROM grants JOIN users ON users.id = grants.subject
+                       WHERE grants.id = refresh_tokens.grant_id AND NOT users.disabled)
          RETURNING token_hash
        ), successor AS (
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
@@ -349,7 +369,10 @@ export class PostgresStore implements Store {
     );
     if (won) return { status: 'rotated' };
     const [row] = await this.#rows('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-    return row ? { status: 'already_rotated', token: toRefreshToken(row) } : { status: 'not_found' };
+    if (!row) return { status: 'not_found' };
+    // Unrotated, yet not rotated above: the grant's user is disabled or gone.
+    if (row.rotated_at === null) return { status: 'user_inactive' };
+    return { status: 'already_rotated', token: toRefreshToken(row) };
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
@@ -477,8 +500,13 @@ export class PostgresStore implements Store {
     return row && toInteraction(row);
   }
 
-  async deleteInteraction(id: string): Promise<void> {
-    await this.#pool.query('DELETE FROM interactions WHERE id = $1', [id]);
+  async takeInteraction(id: string, now: number): Promise<InteractionRecord | undefined> {
+    // Concurrent DELETEs of one row queue on its lock; the later ones find it gone and return nothing.
+    const [row] = await this.#rows('DELETE FROM interactions WHERE id = $1 AND expires_at > $2 RETURNING *', [
+      id,
+      now,
+    ]);
+    return row && toInteraction(row);
   }
 
   async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
@@ -490,6 +518,13 @@ export class PostgresStore implements Store {
       [key, windowStart],
     );
     return Number(row?.count);
+  }
+
+  async refundRateLimit(key: string, windowSeconds: number, now: number): Promise<void> {
+    await this.#pool.query(
+      'UPDATE rate_limits SET count = count - 1 WHERE key = $1 AND window_start = $2 AND count > 0',
+      [key, now - (now % windowSeconds)],
+    );
   }
 
   async countRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {

@@ -5,7 +5,7 @@ import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { DATA_OPTIONS, printJson, UsageError } from '../output.ts';
 
-export const USAGE = `Usage: gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential] [--scope "…"] [--json]
+export const USAGE = `Usage: gatehouse clients add --name NAME --redirect-uri URI [--redirect-uri URI …] [--confidential [--resource-server]] [--scope "…"] [--json]
        gatehouse clients list [--json]
        gatehouse clients remove CLIENT_ID
        (each also takes --data DIR and --store URL)
@@ -16,6 +16,8 @@ every grant it holds.
   --name NAME         the name users see on the consent screen
   --redirect-uri URI  where authorization responses go (repeatable; a public client needs one)
   --confidential      give the client a secret (client_secret_basic) and client_credentials
+  --resource-server   a protected resource (MCP server) allowed to introspect tokens (RFC 7662);
+                      needs --confidential
   --scope "…"         the scopes the client may be granted, space-separated
   --json              print JSON
 ${DATA_OPTIONS}`;
@@ -39,6 +41,7 @@ export async function run(args: string[]): Promise<number> {
       name: { type: 'string' },
       'redirect-uri': { type: 'string', multiple: true },
       confidential: { type: 'boolean' },
+      'resource-server': { type: 'boolean' },
       scope: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -72,6 +75,9 @@ export async function run(args: string[]): Promise<number> {
         'A public client needs at least one --redirect-uri (e.g. http://127.0.0.1/callback).',
       );
     }
+    if (values['resource-server'] && !values.confidential) {
+      throw new UsageError('A --resource-server authenticates with a secret: add --confidential.');
+    }
     for (const uri of redirectUris) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new UsageError(`--redirect-uri ${uri}: ${problem}.`);
@@ -88,6 +94,8 @@ export async function run(args: string[]): Promise<number> {
       grant_types: grantTypes,
       scope: values.scope,
       secret_hash: secret && data.secrets.hash(secret),
+      // Only here: no registration (DCR, CIMD) can make a client a resource server.
+      resource_server: values['resource-server'] === true ? true : undefined,
       created_at: nowSeconds(),
     };
     await data.store.createClient(client);

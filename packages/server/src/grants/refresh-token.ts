@@ -9,13 +9,30 @@ const invalid = (description: string) => new OAuthError('invalid_grant', descrip
 /** The successor response is kept encrypted, bound to the token it answers. */
 const successorContext = (tokenHash: string) => `refresh-successor:${tokenHash}`;
 
+/**
+ * Why a refresh token is not live at `now`, or undefined when it is: the one definition shared by
+ * the token endpoint and introspection, so introspection calls a token active (RFC 7662 §2.2)
+ * exactly when a refresh with it would be accepted. Rotation is the caller's to judge: a rotated
+ * token may still be retried within the retry window, but is never active.
+ */
+export function refreshTokenRefusal(
+  ctx: Context,
+  token: RefreshTokenRecord,
+  grant: GrantRecord | undefined,
+  now: number,
+): string | undefined {
+  if (!grant || grant.revoked_at !== undefined) return 'The refresh token has been revoked.';
+  if (token.expires_at <= now || grant.expires_at <= now) return 'The refresh token has expired.';
+  if (grant.last_used_at + ctx.config.refreshTokenIdleTtl <= now) {
+    return 'The refresh token expired after a long time unused.';
+  }
+  return undefined;
+}
+
 async function liveGrant(ctx: Context, token: RefreshTokenRecord, now: number): Promise<GrantRecord> {
   const grant = await ctx.store.getGrant(token.grant_id);
-  if (!grant || grant.revoked_at !== undefined) throw invalid('The refresh token has been revoked.');
-  if (token.expires_at <= now || grant.expires_at <= now) throw invalid('The refresh token has expired.');
-  if (grant.last_used_at + ctx.config.refreshTokenIdleTtl <= now) {
-    throw invalid('The refresh token expired after a long time unused.');
-  }
+  const refusal = refreshTokenRefusal(ctx, token, grant, now);
+  if (refusal !== undefined || !grant) throw invalid(refusal ?? 'The refresh token has been revoked.');
   return grant;
 }
 
@@ -92,6 +109,8 @@ export async function refreshTokenGrant(
   const sealed = ctx.secrets.encrypt(JSON.stringify(response), successorContext(tokenHash));
   const result = await ctx.store.rotateRefreshToken(tokenHash, successor, sealed, now);
   if (result.status === 'not_found') throw invalid('The refresh token is invalid.');
+  // The grant's user was disabled or removed: checked inside the rotation, at no extra cost.
+  if (result.status === 'user_inactive') throw invalid('The refresh token is no longer valid.');
   // Lost the race to a parallel refresh of the same token: answer as its retry.
   if (result.status === 'already_rotated') return handleRotated(ctx, result.token, now);
   await ctx.audit({

@@ -32,11 +32,13 @@ export async function checkCredentials(
     `login:user:${ctx.secrets.hash(username.toLowerCase())}`,
     `login:ip:${remoteAddress}`,
   ] as const;
-  // Only failures count; a user who signs in often is never locked out by success.
-  const [byUser, byAddress] = await Promise.all(
-    keys.map((k) => ctx.store.countRateLimit(k, LOGIN_WINDOW, now)),
-  );
-  if ((byUser as number) >= limit || (byAddress as number) >= limit * 5) {
+  // Counted before the password is checked, atomically: of any number of parallel guesses exactly
+  // `limit` reach scrypt; counting after it let them all through while the first ones ran.
+  const [byUser, byAddress] = await Promise.all([
+    ctx.store.hitRateLimit(keys[0], LOGIN_WINDOW, now),
+    ctx.store.hitRateLimit(keys[1], LOGIN_WINDOW, now),
+  ]);
+  if (byUser > limit || byAddress > limit * 5) {
     await ctx.audit({ type: 'login.rate_limited', ...who });
     return {
       ok: false,
@@ -49,10 +51,13 @@ export async function checkCredentials(
   // Verify against a dummy hash for unknown users so the response time doesn't reveal who exists.
   const ok = await verifyPassword(password, user?.password_hash ?? (await DUMMY_PASSWORD_HASH));
   if (!user || !ok || user.disabled) {
-    await Promise.all(keys.map((k) => ctx.store.hitRateLimit(k, LOGIN_WINDOW, now)));
     await ctx.audit({ type: 'login.failed', ...who });
     return { ok: false, status: 401, error: 'The username or password is incorrect.', username };
   }
+  // Only failures count: a successful sign-in takes back its own attempt, so a user who signs in
+  // often is never locked out by success. Never a reset: one valid account must not clear the
+  // failures counted against an address (or a username) by others.
+  await Promise.all(keys.map((k) => ctx.store.refundRateLimit(k, LOGIN_WINDOW, now)));
   await ctx.audit({ type: 'login', user_id: user.id });
   return { ok: true, user };
 }

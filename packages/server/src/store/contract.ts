@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ClientRecord, GrantRecord, Store } from './types.ts';
+import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 
 /**
  * The contract every store must pass. A store's own test file calls this with a factory that
@@ -25,6 +25,13 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'tools:list',
       created_at: 1000,
+    });
+    const user = (id: string, username: string): UserRecord => ({
+      id,
+      username,
+      password_hash: 'x',
+      disabled: false,
+      created_at: 1,
     });
     const grant = (id: string, subject = 'user-1'): GrantRecord => ({
       id,
@@ -69,10 +76,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     test('RFC 6749 §4.1.2: a code is redeemed exactly once, even when redeemed concurrently', async () => {
+      await store.createUser(user('u-code', 'code-owner'));
       await store.saveCode({
         code_hash: 'code-1',
         client_id: 'c1',
-        user_id: 'u1',
+        user_id: 'u-code',
         redirect_uri: 'http://127.0.0.1/cb',
         code_challenge: 'x'.repeat(43),
         resource: 'https://mcp.example/mcp',
@@ -95,7 +103,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal(r.code.grant_id, winner.code.grant_id, 'a replay names the grant the code produced');
       }
       const produced = await store.getGrant(winner.code.grant_id as string);
-      assert.equal(produced?.subject, 'u1', 'the grant is created with the redemption');
+      assert.equal(produced?.subject, 'u-code', 'the grant is created with the redemption');
       assert.equal(produced?.scope, 'tools:list');
       assert.equal((await store.listGrants({ client_id: 'c1' })).length, 1, 'and only one grant');
       assert.deepEqual(await store.redeemCode('no-such-code', { id: 'g', ...times }, 1500), {
@@ -165,6 +173,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     test('refresh rotation is a compare-and-swap: 50 concurrent rotations of one token leave one successor', async () => {
+      await store.createUser(user('user-1', 'rotating-user'));
       await store.createGrant({ ...grant('g-rot'), last_used_at: 1 });
       const base = {
         grant_id: 'g-rot',
@@ -250,7 +259,85 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.saveInteraction({ id: 'i1', request: '{}', expires_at: 100 });
       assert.equal((await store.getInteraction('i1', 50))?.request, '{}');
       assert.equal(await store.getInteraction('i1', 100), undefined);
-      await store.deleteInteraction('i1');
+      assert.equal(await store.takeInteraction('i1', 100), undefined, 'an expired interaction is not taken');
+    });
+
+    test('an interaction is taken once: of 20 concurrent takers exactly one gets it', async () => {
+      await store.saveInteraction({ id: 'i2', request: '{"a":1}', expires_at: 100 });
+      const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeInteraction('i2', 50)));
+      assert.deepEqual(
+        taken.filter((t) => t !== undefined).map((t) => t.request),
+        ['{"a":1}'],
+      );
+      assert.equal(await store.getInteraction('i2', 50), undefined, 'and it is gone');
+    });
+
+    test('a code whose user was disabled or removed since it was issued is not redeemed, and stays unused', async () => {
+      const times = { created_at: 1500, last_used_at: 1500, expires_at: 9000 };
+      const code = (code_hash: string, user_id: string) => ({
+        code_hash,
+        client_id: 'c-inactive',
+        user_id,
+        redirect_uri: '',
+        code_challenge: 'x'.repeat(43),
+        resource: 'https://mcp.example/mcp',
+        scope: 'tools:list',
+        expires_at: 2000,
+      });
+      await store.createUser(user('u-disabled', 'soon-disabled'));
+      await store.createUser(user('u-removed', 'soon-removed'));
+      await store.saveCode(code('code-disabled', 'u-disabled'));
+      await store.saveCode(code('code-removed', 'u-removed'));
+      await store.setUserDisabled('u-disabled', true);
+      await store.deleteUser('u-removed');
+      assert.deepEqual(await store.redeemCode('code-disabled', { id: 'g-d', ...times }, 1500), {
+        status: 'user_inactive',
+      });
+      assert.deepEqual(await store.redeemCode('code-removed', { id: 'g-r', ...times }, 1500), {
+        status: 'user_inactive',
+      });
+      assert.deepEqual(await store.listGrants({ client_id: 'c-inactive', include_revoked: true }), []);
+      await store.setUserDisabled('u-disabled', false);
+      assert.equal(
+        (await store.redeemCode('code-disabled', { id: 'g-d', ...times }, 1500)).status,
+        'redeemed',
+        'the refusal consumed nothing',
+      );
+    });
+
+    test('a refresh token whose user was disabled or removed is not rotated', async () => {
+      const base = { client_id: 'c1', scope: 'tools:list', created_at: 1, expires_at: 99999 };
+      for (const [id, state] of [
+        ['u-rt-disabled', 'disabled'],
+        ['u-rt-removed', 'removed'],
+      ] as const) {
+        await store.createUser(user(id, id));
+        await store.createGrant({ ...grant(`g-${id}`, id), client_id: 'c1' });
+        await store.saveRefreshToken({ ...base, grant_id: `g-${id}`, token_hash: `rt-${id}` });
+        if (state === 'disabled') await store.setUserDisabled(id, true);
+        else await store.deleteUser(id);
+        assert.deepEqual(
+          await store.rotateRefreshToken(
+            `rt-${id}`,
+            { ...base, grant_id: `g-${id}`, token_hash: `rt-${id}-next` },
+            'r',
+            10,
+          ),
+          { status: 'user_inactive' },
+          state,
+        );
+        assert.equal(await store.getRefreshToken(`rt-${id}-next`), undefined, 'no successor');
+        assert.equal((await store.getRefreshToken(`rt-${id}`))?.rotated_at, undefined);
+      }
+    });
+
+    test('resource_server is kept in its own column: set by an administrator, false unless set', async () => {
+      await store.createClient({ ...client('rs-1'), resource_server: true });
+      await store.createClient(client('rs-2'));
+      assert.equal((await store.getClient('rs-1'))?.resource_server, true);
+      assert.equal((await store.getClient('rs-2'))?.resource_server, undefined);
+      await store.upsertClient({ ...client('rs-1'), client_name: 'Renamed' });
+      assert.equal((await store.getClient('rs-1'))?.resource_server, undefined, 'an upsert replaces it');
     });
 
     test('rate-limit windows count hits and start afresh', async () => {
@@ -261,6 +348,21 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.countRateLimit('login:bob', 60, 200), 1, 'reading does not count');
       assert.equal(await store.countRateLimit('login:bob', 60, 200), 1);
       assert.equal(await store.countRateLimit('login:carol', 60, 200), 0);
+    });
+
+    test('rate-limit hits are atomic: 50 concurrent hits see each count from 1 to 50 once; a refund takes one back', async () => {
+      const counts = await Promise.all(
+        Array.from({ length: 50 }, () => store.hitRateLimit('burst', 60, 600)),
+      );
+      assert.deepEqual(
+        counts.sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+      await store.refundRateLimit('burst', 60, 610);
+      assert.equal(await store.countRateLimit('burst', 60, 610), 49);
+      await store.refundRateLimit('never-hit', 60, 610);
+      assert.equal(await store.countRateLimit('never-hit', 60, 610), 0, 'a refund never goes below zero');
+      assert.equal(await store.hitRateLimit('never-hit', 60, 610), 1);
     });
 
     test('audit events append in order and page by id', async () => {

@@ -26,13 +26,20 @@ const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) a
 const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
 const optNumber = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
+const isTrue = (v: unknown): boolean => v === true || Number(v) === 1;
+
 export function toClient(row: Row): ClientRecord {
+  // resource_server comes from its own column only: metadata a registration supplied never sets it.
+  const { resource_server: _, ...metadata } = json<Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>>(
+    row.metadata,
+  );
   return {
-    ...json<Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>>(row.metadata),
+    ...metadata,
     client_id: row.client_id as string,
     kind: row.kind as ClientKind,
     client_name: row.client_name as string,
     secret_hash: opt(row.secret_hash),
+    ...(isTrue(row.resource_server) ? { resource_server: true } : {}),
     created_at: Number(row.created_at),
   };
 }
@@ -42,7 +49,7 @@ export function toUser(row: Row): UserRecord {
     id: row.id as string,
     username: row.username as string,
     password_hash: row.password_hash as string,
-    disabled: row.disabled === true || Number(row.disabled) === 1,
+    disabled: isTrue(row.disabled),
     created_at: Number(row.created_at),
   };
 }

@@ -124,4 +124,9 @@ export const sqliteMigrations: readonly string[] = [
     detail TEXT
   );
   `,
+  // 2: clients an administrator marked as protected resources (RFC 7662 §2.1: introspection is
+  // theirs). A column of its own, outside the client-supplied metadata, so no registration can set it.
+  `
+  ALTER TABLE clients ADD COLUMN resource_server INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

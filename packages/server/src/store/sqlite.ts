@@ -102,10 +102,19 @@ export class SqliteStore implements Store {
   }
 
   #writeClient(verb: 'INSERT' | 'INSERT OR REPLACE', client: ClientRecord): void {
-    const { client_id, kind, client_name, secret_hash, created_at, ...metadata } = client;
+    const { client_id, kind, client_name, secret_hash, resource_server, created_at, ...metadata } = client;
     this.#sql(
-      `${verb} INTO clients (client_id, kind, client_name, metadata, secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(client_id, kind, client_name, JSON.stringify(metadata), secret_hash ?? null, created_at);
+      `${verb} INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      client_id,
+      kind,
+      client_name,
+      JSON.stringify(metadata),
+      secret_hash ?? null,
+      resource_server ? 1 : 0,
+      created_at,
+    );
   }
 
   async createClient(client: ClientRecord): Promise<void> {
@@ -180,10 +189,13 @@ export class SqliteStore implements Store {
 
   async redeemCode(codeHash: string, grant: NewGrantTimes, now: number): Promise<CodeRedemption> {
     return this.#transaction((): CodeRedemption => {
-      // A conditional UPDATE inside a write transaction: exactly one caller sees the row.
+      // A conditional UPDATE inside a write transaction: exactly one caller sees the row, and only
+      // while the code's user exists and is enabled.
       const won = this.#sql(
         `UPDATE authorization_codes SET consumed_at = ?, grant_id = ?
-         WHERE code_hash = ? AND consumed_at IS NULL RETURNING *`,
+         WHERE code_hash = ? AND consumed_at IS NULL
+           AND EXISTS (SELECT 1 FROM users WHERE users.id = authorization_codes.user_id AND users.disabled = 0)
+         RETURNING *`,
       ).get(now, grant.id, codeHash) as Row | undefined;
       if (won) {
         const code = toCode(won);
@@ -194,7 +206,10 @@ export class SqliteStore implements Store {
       const row = this.#sql('SELECT * FROM authorization_codes WHERE code_hash = ?').get(codeHash) as
         | Row
         | undefined;
-      return row ? { status: 'replayed', code: toCode(row) } : { status: 'not_found' };
+      if (!row) return { status: 'not_found' };
+      // Unused, yet not taken above: its user is disabled or gone.
+      if (row.consumed_at === null) return { status: 'user_inactive' };
+      return { status: 'replayed', code: toCode(row) };
     });
   }
 
@@ -279,7 +294,9 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       const won = this.#sql(
         `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_response = ?
-         WHERE token_hash = ? AND rotated_at IS NULL`,
+         WHERE token_hash = ? AND rotated_at IS NULL
+           AND EXISTS (SELECT 1 FROM grants JOIN users ON users.id = grants.subject
+                       WHERE grants.id = refresh_tokens.grant_id AND users.disabled = 0)`,
       ).run(now, successor.token_hash, successorResponse, tokenHash);
       if (won.changes === 1) {
         this.#insertRefreshToken(successor);
@@ -289,9 +306,10 @@ export class SqliteStore implements Store {
       const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
         | Row
         | undefined;
-      return row
-        ? ({ status: 'already_rotated', token: toRefreshToken(row) } as const)
-        : ({ status: 'not_found' } as const);
+      if (!row) return { status: 'not_found' } as const;
+      // Unrotated, yet not rotated above: the grant's user is disabled or gone.
+      if (row.rotated_at === null) return { status: 'user_inactive' } as const;
+      return { status: 'already_rotated', token: toRefreshToken(row) } as const;
     });
   }
 
@@ -416,8 +434,12 @@ export class SqliteStore implements Store {
     return row && toInteraction(row);
   }
 
-  async deleteInteraction(id: string): Promise<void> {
-    this.#sql('DELETE FROM interactions WHERE id = ?').run(id);
+  async takeInteraction(id: string, now: number): Promise<InteractionRecord | undefined> {
+    const row = this.#sql('DELETE FROM interactions WHERE id = ? AND expires_at > ? RETURNING *').get(
+      id,
+      now,
+    ) as Row | undefined;
+    return row && toInteraction(row);
   }
 
   async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {
@@ -427,6 +449,12 @@ export class SqliteStore implements Store {
        ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
     ).get(key, windowStart) as Row;
     return Number(row.count);
+  }
+
+  async refundRateLimit(key: string, windowSeconds: number, now: number): Promise<void> {
+    this.#sql(
+      'UPDATE rate_limits SET count = count - 1 WHERE key = ? AND window_start = ? AND count > 0',
+    ).run(key, now - (now % windowSeconds));
   }
 
   async countRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {

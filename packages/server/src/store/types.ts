@@ -24,6 +24,12 @@ export interface ClientRecord {
   secret_hash?: string | undefined;
   jwks?: { keys: Record<string, unknown>[] } | undefined;
   jwks_uri?: string | undefined;
+  /**
+   * A protected resource allowed to call the introspection endpoint (RFC 7662 §2.1, §4). Only an
+   * administrator sets it (`gatehouse clients add --resource-server`); stores keep it outside the
+   * metadata a client supplies, so DCR and CIMD can never set it.
+   */
+  resource_server?: boolean | undefined;
   created_at: number;
 }
 
@@ -50,10 +56,14 @@ export interface AuthorizationCodeRecord {
   consumed_at?: number | undefined;
 }
 
-/** The result of redeeming a code: first use, or a replay of a used code. */
+/**
+ * The result of redeeming a code: first use, a replay of a used code, or a refusal because the
+ * user it was issued for has since been disabled or removed (the code stays unused).
+ */
 export type CodeRedemption =
   | { status: 'redeemed'; code: AuthorizationCodeRecord }
   | { status: 'replayed'; code: AuthorizationCodeRecord }
+  | { status: 'user_inactive' }
   | { status: 'not_found' };
 
 /** A grant: one user's authorization of one client for one resource and scope. Tokens carry its id. */
@@ -173,7 +183,9 @@ export interface Store {
   /**
    * Atomically marks a code consumed and creates the grant it produces (client, subject,
    * resource and scope copied from the code). Exactly one caller ever gets `redeemed`; later
-   * callers get `replayed`, whose `grant_id` names the grant to revoke.
+   * callers get `replayed`, whose `grant_id` names the grant to revoke. A code whose user is
+   * disabled or removed is not redeemed (`user_inactive`), checked in the same atomic step, so a
+   * code issued just before `gatehouse users disable` never becomes a grant.
    */
   redeemCode(codeHash: string, grant: NewGrantTimes, now: number): Promise<CodeRedemption>;
 
@@ -192,6 +204,8 @@ export interface Store {
    * Compare-and-swap rotation: marks `tokenHash` rotated, stores its successor and records the
    * grant as used at `now`, atomically, only if it has not been rotated yet. Under any interleaving exactly one caller per token
    * gets `rotated`; the others get `already_rotated` with the record as the winner left it.
+   * A token whose grant's user is disabled or removed is not rotated (`user_inactive`): the check
+   * rides in the same statement, so the hot path pays no extra round trip for it.
    */
   rotateRefreshToken(
     tokenHash: string,
@@ -199,7 +213,10 @@ export interface Store {
     successorResponse: string,
     now: number,
   ): Promise<
-    { status: 'rotated' } | { status: 'already_rotated'; token: RefreshTokenRecord } | { status: 'not_found' }
+    | { status: 'rotated' }
+    | { status: 'already_rotated'; token: RefreshTokenRecord }
+    | { status: 'user_inactive' }
+    | { status: 'not_found' }
   >;
 
   /** Records the revocation of one access token. */
@@ -229,10 +246,23 @@ export interface Store {
 
   saveInteraction(interaction: InteractionRecord): Promise<void>;
   getInteraction(id: string, now: number): Promise<InteractionRecord | undefined>;
-  deleteInteraction(id: string): Promise<void>;
+  /**
+   * Removes an unexpired interaction and returns it, atomically: of any number of concurrent
+   * callers (on any instance) exactly one gets the record, so one consent issues one code.
+   */
+  takeInteraction(id: string, now: number): Promise<InteractionRecord | undefined>;
 
-  /** Counts a hit in a fixed window and returns the count so far in that window. */
+  /**
+   * Counts a hit in a fixed window and returns the count so far in that window, this hit
+   * included, atomically: of N concurrent hits exactly one sees each of 1…N, so a caller that
+   * counts before the expensive check it limits lets exactly `limit` callers through.
+   */
   hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
+  /**
+   * Takes back one hit counted at `now` (never below zero), atomically: for an attempt that turned
+   * out not to count against the limit, such as a successful sign-in.
+   */
+  refundRateLimit(key: string, windowSeconds: number, now: number): Promise<void>;
   /** The count so far in the current window, without counting a hit. */
   countRateLimit(key: string, windowSeconds: number, now: number): Promise<number>;
 
