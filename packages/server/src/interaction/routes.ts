@@ -128,7 +128,9 @@ export async function submitConsent(ctx: Context, request: Request, id: string):
   ctx.csrf.verify(request, form, `consent:${id}`, ctx.issuerOrigin);
   const user = await currentUser(ctx, request);
   if (!user) return redirect(`/interaction/${id}`);
-  await ctx.store.deleteInteraction(id);
+  // Taken once, atomically: of parallel answers to one interaction (any instance) only one issues
+  // a code; the others find it gone, as after any completed sign-in.
+  if (!(await ctx.store.takeInteraction(id, ctx.now()))) return expired();
   const iss = ctx.config.issuer;
   if (form.get('decision') !== 'approve') {
     await ctx.audit({ type: 'consent.denied', user_id: user.id, client_id: pending.client_id });
