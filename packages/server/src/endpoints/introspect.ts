@@ -1,6 +1,7 @@
 import { errorResponse, type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
+import { refreshTokenRefusal } from '../grants/refresh-token.ts';
 import { readForm } from '../http/form.ts';
 import { isWellFormedOpaqueToken, REFRESH_TOKEN_PREFIX } from '../tokens/opaque.ts';
 import { verifyOwnAccessToken } from '../tokens/verify-access-token.ts';
@@ -11,9 +12,10 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
   const now = ctx.now();
   if (isWellFormedOpaqueToken(REFRESH_TOKEN_PREFIX, token)) {
     const record = await ctx.store.getRefreshToken(ctx.secrets.hash(token));
-    if (!record || record.rotated_at !== undefined || record.expires_at <= now) return INACTIVE;
+    if (!record || record.rotated_at !== undefined) return INACTIVE;
     const grant = await ctx.store.getGrant(record.grant_id);
-    if (!grant || grant.revoked_at !== undefined) return INACTIVE;
+    // Active exactly when the token endpoint would accept it (revoked, expired, idle too long).
+    if (!grant || refreshTokenRefusal(ctx, record, grant, now) !== undefined) return INACTIVE;
     return {
       active: true,
       token_type: 'refresh_token',
@@ -33,8 +35,8 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
 }
 
 /**
- * `POST /oauth/introspect` (RFC 7662 §2): for authenticated (confidential) callers only, such as
- * resource servers that receive tokens they cannot verify locally.
+ * `POST /oauth/introspect` (RFC 7662 §2): for protected resources only (confidential clients an
+ * administrator registered with `--resource-server`) that receive tokens they cannot verify locally.
  */
 export async function introspectEndpoint(ctx: Context, request: Request): Promise<Response> {
   try {
@@ -42,10 +44,15 @@ export async function introspectEndpoint(ctx: Context, request: Request): Promis
       throw new OAuthError('invalid_request', 'The introspection endpoint accepts POST only.');
     const form = await readForm(request);
     const caller = await authenticateClient(ctx, request, form);
-    if (caller.token_endpoint_auth_method === 'none') {
-      throw new OAuthError('invalid_client', 'Introspection needs an authenticated (confidential) client.', {
-        status: 401,
-      });
+    // RFC 7662 §4: only protected resources may introspect, or any registered client could probe
+    // stolen tokens. A valid client that is not one gets what §2.3 prescribes for credentials that do
+    // not authorize this call: 401 (as for a bearer token without sufficient privileges).
+    if (caller.token_endpoint_auth_method === 'none' || caller.resource_server !== true) {
+      throw new OAuthError(
+        'invalid_client',
+        'Introspection is for protected resources registered as such (gatehouse clients add --resource-server).',
+        { status: 401 },
+      );
     }
     const token = form.get('token');
     if (!token) throw new OAuthError('invalid_request', 'token is required.');
