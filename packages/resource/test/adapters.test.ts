@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { McpServer as McpServerV1 } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -13,6 +13,7 @@ import {
   type Guard,
   guardNodeHandler,
   honoGuard,
+  toNodeListener,
 } from '../src/index.ts';
 import { startTestAuthorizationServer, type TestAuthorizationServer } from './fixture-as.ts';
 
@@ -135,3 +136,63 @@ test('Hono adapter: c.get("auth") carries the caller, and the raw request stays 
   const meta = await app.request('http://127.0.0.1:9/.well-known/oauth-protected-resource/mcp');
   assert.equal(meta.status, 200);
 });
+
+/** A raw request whose body is larger than the guard reads; the answer and what follows it. */
+async function oversized(
+  resource: string,
+): Promise<{ status: number; connection: string | undefined; next: number }> {
+  const { port } = new URL(resource);
+  const socket = connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: true });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  const ended = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(
+    'POST /mcp HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+  );
+  const chunk = 'x'.repeat(16 * 1024);
+  // 2 MiB of a chunked body, more than the 1 MiB limit below; the server must answer anyway.
+  for (let i = 0; i < 128; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+  socket.end('0\r\n\r\n');
+  await ended;
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1]);
+  const connection = /\r\nconnection: ([^\r]+)/i.exec(received)?.[1];
+  const next = (await fetch(resource, { method: 'POST', body: '{}' })).status;
+  return { status, connection, next };
+}
+
+for (const [name, make] of [
+  ['guardNodeHandler', (guard: Guard) => guardNodeHandler(guard, () => {}, { maxBodyBytes: 1024 * 1024 })],
+  [
+    'toNodeListener(guard.wrap(...))',
+    (guard: Guard) =>
+      toNodeListener(
+        guard.wrap(async () => new Response(null)),
+        new URL(guard.resource).origin,
+      ),
+  ],
+] as const) {
+  test(`RFC 9112 §9.6: ${name} answers an over-limit body with 413 and closes the connection, then serves the next`, async () => {
+    const srv = await listen((guard) =>
+      name === 'guardNodeHandler'
+        ? make(guard)
+        : make(
+            createGuard({
+              resource: guard.resource,
+              authorizationServers: [as.issuer],
+              maxBodyBytes: 1024 * 1024,
+            }),
+          ),
+    );
+    try {
+      const { status, connection, next } = await oversized(srv.resource);
+      assert.equal(status, 413);
+      assert.equal(connection?.toLowerCase(), 'close');
+      assert.equal(next, 401, 'a fresh connection gets the usual challenge');
+    } finally {
+      await srv.close();
+    }
+  });
+}
