@@ -6,6 +6,7 @@ import {
   parseScope,
   randomToken,
   type TokenResponse,
+  untilAborted,
 } from '@gatehouse/core';
 import { discoverAuthorizationServer } from './discovery/authorization-server.ts';
 import { discoverProtectedResource, resourceCovers } from './discovery/protected-resource.ts';
@@ -15,7 +16,7 @@ import type { ClientAuthentication } from './flow/client-auth.ts';
 import { clientAuthentication, type RegistrationConfig, resolveClient } from './flow/registration.ts';
 import { selectScope } from './flow/scope.ts';
 import { requestToken } from './flow/token-request.ts';
-import type { FetchLike } from './http.ts';
+import { type FetchLike, type Outbound, withClientDeadline } from './http.ts';
 import type { AuthorizationInteraction } from './interaction/types.ts';
 import { FileTokenStore } from './store/file.ts';
 import { type StoredTokens, type TokenStore, tokensKey } from './store/types.ts';
@@ -26,6 +27,12 @@ export interface OAuthClientOptions {
   /** Where registrations and tokens live; default: the encrypted file in the user's config folder. */
   store?: TokenStore;
   fetch?: FetchLike;
+  /**
+   * Deadline of each request to the resource's metadata and the authorization server (discovery,
+   * registration, token, revocation), body included; default 5000 ms. Requests to the MCP server
+   * itself keep the caller's own signal and no deadline of ours (they may stream).
+   */
+  timeoutMs?: number;
   /** Milliseconds since the epoch; injectable so tests freeze time. */
   now?: () => number;
   /** How to get the user through the authorization endpoint; without it, only stored tokens are used. */
@@ -83,6 +90,7 @@ export class OAuthClient {
   readonly fetch: FetchLike;
   readonly #fetch: FetchLike;
   readonly #now: () => number;
+  readonly #timeoutMs: number | undefined;
   readonly #options: OAuthClientOptions;
   readonly #asCache = new Map<string, Promise<AuthorizationServerMetadata>>();
   readonly #refreshing = new Map<string, Promise<StoredTokens>>();
@@ -95,7 +103,13 @@ export class OAuthClient {
     this.store = options.store ?? new FileTokenStore();
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#now = options.now ?? Date.now;
+    this.#timeoutMs = options.timeoutMs;
     this.fetch = (input, init) => this.#send(input, init);
+  }
+
+  /** What each outbound call gets: our fetch and deadline, and the caller's signal if any. */
+  #io(signal?: AbortSignal): Outbound & { now: () => number } {
+    return { fetch: this.#fetch, now: this.#now, timeoutMs: this.#timeoutMs, signal };
   }
 
   /** The tokens stored for this resource, if any (most recently updated first). */
@@ -110,46 +124,49 @@ export class OAuthClient {
   /**
    * A usable access token: the stored one, refreshed first when it expires within the skew.
    * `undefined` when nothing is stored (the first request then goes out without a token and the
-   * server's 401 starts discovery).
+   * server's 401 starts discovery). `signal` abandons the wait (a shared refresh goes on).
    */
-  async accessToken(): Promise<string | undefined> {
-    return (await this.freshTokens())?.access_token;
+  async accessToken(options: { signal?: AbortSignal | undefined } = {}): Promise<string | undefined> {
+    return (await this.freshTokens(options))?.access_token;
   }
 
   /**
    * The stored tokens, refreshed first (single-flight, under the store's lock) when the access
    * token expires within the skew. A dead grant throws `ClientError('reauthorization_required')`.
    */
-  async freshTokens(): Promise<StoredTokens | undefined> {
+  async freshTokens(options: { signal?: AbortSignal | undefined } = {}): Promise<StoredTokens | undefined> {
     const tokens = await this.storedTokens();
     if (!tokens || !this.#expiringSoon(tokens)) return tokens;
-    if (tokens.refresh_token) return this.#refresh(tokens, undefined);
-    if (this.#options.clientCredentials) return this.authorize();
+    if (tokens.refresh_token) return untilAborted(this.#refresh(tokens, undefined), options.signal);
+    if (this.#options.clientCredentials) return this.authorize(options);
     return tokens;
   }
 
   /**
    * Runs discovery and obtains new tokens now (interactive login, or client_credentials).
-   * `challenge` is the 401/403 `WWW-Authenticate` content when there is one.
+   * `challenge` is the 401/403 `WWW-Authenticate` content when there is one. `signal` abandons
+   * the wait; an authorization shared with other callers goes on for them.
    */
-  async authorize(options: { challenge?: Challenge; held?: string[] } = {}): Promise<StoredTokens> {
-    const ctx = await this.#discover(options.challenge?.resource_metadata);
+  async authorize(
+    options: { challenge?: Challenge; held?: string[]; signal?: AbortSignal | undefined } = {},
+  ): Promise<StoredTokens> {
+    const ctx = await this.#discover(options.challenge?.resource_metadata, options.signal);
     const key = tokensKey(ctx.as.issuer, ctx.resource);
     const running = this.#authorizing.get(key);
-    if (running) return running;
+    if (running) return untilAborted(running, options.signal);
     const p = this.#authorize(ctx, options.challenge?.scope, options.held ?? []).finally(() =>
       this.#authorizing.delete(key),
     );
     this.#authorizing.set(key, p);
-    return p;
+    return untilAborted(p, options.signal);
   }
 
   /** Forgets this resource's tokens, revoking the refresh token at the server when it can (RFC 7009). */
-  async logout(): Promise<boolean> {
+  async logout(options: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
     const tokens = await this.storedTokens();
     if (!tokens) return false;
     try {
-      const as = await this.#asMetadata(tokens.issuer);
+      const as = await this.#asMetadata(tokens.issuer, options.signal);
       const auth = await this.#authFor(tokens);
       if (as.revocation_endpoint && auth && tokens.refresh_token) {
         const revocation: AuthorizationServerMetadata = { ...as, token_endpoint: as.revocation_endpoint };
@@ -157,10 +174,7 @@ export class OAuthClient {
           revocation,
           auth,
           { token: tokens.refresh_token, token_type_hint: 'refresh_token' },
-          {
-            fetch: this.#fetch,
-            now: this.#now,
-          },
+          this.#io(options.signal),
         ).catch(() => {}); // RFC 7009 answers 200 with an empty body: not a token response.
       }
     } catch {
@@ -180,16 +194,18 @@ export class OAuthClient {
     const original = new Request(input, init);
     const sameOrigin = new URL(original.url).origin === this.resourceUrl.origin;
     if (!sameOrigin) return this.#fetch(original);
+    // The caller's signal also bounds the OAuth work this request triggers.
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined) ?? undefined;
     const attempt = async (token: string | undefined) => {
       const req = original.clone();
       if (token) req.headers.set('authorization', `Bearer ${token}`);
       return this.#fetch(req);
     };
 
-    let token = await this.accessToken();
+    let token = await this.accessToken({ signal });
     let res = await attempt(token);
     if (res.status === 401) {
-      token = await this.#recover(readChallenge(res), token);
+      token = await this.#recover(readChallenge(res), token, signal);
       await res.body?.cancel();
       res = await attempt(token); // exactly one retry
     }
@@ -202,66 +218,79 @@ export class OAuthClient {
         throw new ClientError('step_up_limit', `the server still requires scope "${challenge.scope ?? ''}"`);
       }
       const held = parseScope((await this.storedTokens())?.scope);
-      token = (await this.authorize({ challenge, held })).access_token;
+      token = (await this.authorize({ challenge, held, signal })).access_token;
       res = await attempt(token);
     }
   }
 
   /** After a 401: rediscover (the server may have moved), then refresh or authorize. */
-  async #recover(challenge: Challenge, rejected: string | undefined): Promise<string> {
-    const ctx = await this.#discover(challenge.resource_metadata);
+  async #recover(challenge: Challenge, rejected: string | undefined, signal?: AbortSignal): Promise<string> {
+    const ctx = await this.#discover(challenge.resource_metadata, signal);
     const tokens = await this.store.getTokens(ctx.as.issuer, ctx.resource);
     if (tokens && tokens.access_token !== rejected && !this.#expiringSoon(tokens)) return tokens.access_token;
-    if (tokens?.refresh_token) return (await this.#refresh(tokens, rejected)).access_token;
-    return (await this.authorize({ challenge })).access_token;
+    if (tokens?.refresh_token)
+      return (await untilAborted(this.#refresh(tokens, rejected), signal)).access_token;
+    return (await this.authorize({ challenge, signal })).access_token;
   }
 
   /**
    * RFC 9728 then RFC 8414 discovery, with every check (resource covers the URL, issuer echoed,
    * S256 listed, https endpoints). `resourceMetadataUrl` is the 401 challenge's, when there is one.
    */
-  discover(resourceMetadataUrl?: string): Promise<DiscoveredContext> {
-    return this.#discover(resourceMetadataUrl);
+  discover(
+    resourceMetadataUrl?: string,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<DiscoveredContext> {
+    return this.#discover(resourceMetadataUrl, options.signal);
   }
 
-  async #discover(resourceMetadataUrl?: string): Promise<Context> {
+  async #discover(resourceMetadataUrl?: string, signal?: AbortSignal): Promise<Context> {
     let prm: ProtectedResourceMetadata;
     let foundAt: string;
     try {
       ({ metadata: prm, url: foundAt } = await discoverProtectedResource(this.resourceUrl, {
-        fetch: this.#fetch,
+        ...this.#io(signal),
         resourceMetadataUrl,
       }));
     } catch (err) {
       if (!(err instanceof ClientError) || err.code !== 'discovery_failed' || resourceMetadataUrl) throw err;
       // Not at the well-known locations: ask the server itself for its challenge.
-      const probe = await this.#fetch(this.resourceUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
-      });
-      await probe.body?.cancel();
-      const url = readChallenge(probe).resource_metadata;
+      const url = await withClientDeadline(
+        this.#io(signal),
+        this.resourceUrl,
+        'discovery_failed',
+        async (signal) => {
+          const probe = await this.#fetch(this.resourceUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
+            signal,
+          });
+          await probe.body?.cancel();
+          return readChallenge(probe).resource_metadata;
+        },
+      );
       if (!url) throw err;
       ({ metadata: prm, url: foundAt } = await discoverProtectedResource(this.resourceUrl, {
-        fetch: this.#fetch,
+        ...this.#io(signal),
         resourceMetadataUrl: url,
       }));
     }
     const issuer = prm.authorization_servers?.[0] as string;
-    const as = await this.#asMetadata(issuer);
+    const as = await this.#asMetadata(issuer, signal);
     this.#context = { prm, as, resource: prm.resource, resourceMetadataUrl: foundAt };
     return this.#context;
   }
 
-  #asMetadata(issuer: string): Promise<AuthorizationServerMetadata> {
+  /** Cached and shared: its requests have our deadline only; `signal` abandons just this wait. */
+  #asMetadata(issuer: string, signal?: AbortSignal): Promise<AuthorizationServerMetadata> {
     let p = this.#asCache.get(issuer);
     if (!p) {
-      p = discoverAuthorizationServer(issuer, { fetch: this.#fetch });
+      p = discoverAuthorizationServer(issuer, this.#io());
       p.catch(() => this.#asCache.delete(issuer));
       this.#asCache.set(issuer, p);
     }
-    return p;
+    return untilAborted(p, signal);
   }
 
   /** The client authentication that goes with stored tokens, or undefined when it is gone. */
@@ -276,8 +305,7 @@ export class OAuthClient {
       return clientAuthentication(
         await resolveClient(as, {
           store: this.store,
-          fetch: this.#fetch,
-          now: this.#now,
+          ...this.#io(),
           redirectUri: undefined,
           config: { preRegistered: [pre] },
         }),
@@ -325,7 +353,7 @@ export class OAuthClient {
             as,
             auth,
             { grant_type: 'refresh_token', refresh_token: latest.refresh_token, resource: latest.resource },
-            { fetch: this.#fetch, now: this.#now },
+            this.#io(),
           );
         } catch (err) {
           if (err instanceof ClientError && err.code === 'reauthorization_required') {
@@ -358,7 +386,8 @@ export class OAuthClient {
       held,
       wantRefreshToken: this.#options.wantRefreshToken ?? !this.#options.clientCredentials,
     });
-    const io = { fetch: this.#fetch, now: this.#now };
+    // Shared with concurrent callers (single-flight): our deadline applies, not one caller's signal.
+    const io = this.#io();
 
     const cc = this.#options.clientCredentials;
     if (cc) {

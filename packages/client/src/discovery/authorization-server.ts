@@ -1,7 +1,7 @@
 import type { AuthorizationServerMetadata } from '@gatehouse/core';
 import { z } from 'zod';
 import { ClientError } from '../errors.ts';
-import { type FetchLike, getJsonOrUndefined, requireSecureUrl } from '../http.ts';
+import { getJsonOrUndefined, type Outbound, requireSecureUrl } from '../http.ts';
 
 const AsMetadataSchema = z.looseObject({
   issuer: z.string(),
@@ -41,18 +41,19 @@ export function authorizationServerMetadataUrls(issuer: string): string[] {
 /**
  * Fetches and validates authorization server metadata: the document's `issuer` must equal the
  * issuer asked for (simple string comparison), endpoints must be https (or loopback), and S256
- * must be listed, since MCP clients must refuse to proceed without PKCE support.
+ * must be listed, since MCP clients must refuse to proceed without PKCE support. Each location
+ * has a deadline (`timeoutMs`, default 5 s) and the caller's `signal` applies.
  *
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.2
  */
 export async function discoverAuthorizationServer(
   issuer: string,
-  options: { fetch: FetchLike },
+  options: Outbound,
 ): Promise<AuthorizationServerMetadata> {
   requireSecureUrl(issuer, 'issuer');
   for (const url of authorizationServerMetadataUrls(issuer)) {
-    const parsed = AsMetadataSchema.safeParse(await getJsonOrUndefined(options.fetch, url));
+    const parsed = AsMetadataSchema.safeParse(await getJsonOrUndefined(options, url));
     if (!parsed.success) continue;
     const metadata = parsed.data as AuthorizationServerMetadata;
     if (metadata.issuer !== issuer) {

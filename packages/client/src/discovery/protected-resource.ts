@@ -1,7 +1,7 @@
 import type { ProtectedResourceMetadata } from '@gatehouse/core';
 import { z } from 'zod';
 import { ClientError } from '../errors.ts';
-import { type FetchLike, getJsonOrUndefined, requireSecureUrl } from '../http.ts';
+import { getJsonOrUndefined, type Outbound, requireSecureUrl } from '../http.ts';
 
 const PrmSchema = z.looseObject({
   resource: z.string(),
@@ -53,16 +53,17 @@ export interface DiscoveredResource {
 /**
  * Fetches RFC 9728 metadata for an MCP server URL, trying each location in order, and checks that
  * its `resource` covers that URL (otherwise a malicious server could obtain tokens for another).
+ * Each location has a deadline (`timeoutMs`, default 5 s) and the caller's `signal` applies.
  *
  * @example const { metadata } = await discoverProtectedResource(new URL('https://mcp.example.com/mcp'), { fetch })
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
  */
 export async function discoverProtectedResource(
   resourceUrl: URL,
-  options: { fetch: FetchLike; resourceMetadataUrl?: string | undefined },
+  options: Outbound & { resourceMetadataUrl?: string | undefined },
 ): Promise<DiscoveredResource> {
   for (const url of protectedResourceMetadataUrls(resourceUrl, options.resourceMetadataUrl)) {
-    const parsed = PrmSchema.safeParse(await getJsonOrUndefined(options.fetch, url));
+    const parsed = PrmSchema.safeParse(await getJsonOrUndefined(options, url));
     if (!parsed.success) continue;
     const metadata = parsed.data as ProtectedResourceMetadata;
     if (!resourceCovers(metadata.resource, resourceUrl)) {

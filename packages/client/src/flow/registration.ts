@@ -1,6 +1,6 @@
 import { type AuthorizationServerMetadata, type ClientMetadata, matchRedirectUri } from '@gatehouse/core';
 import { ClientError } from '../errors.ts';
-import type { FetchLike } from '../http.ts';
+import { type FetchLike, withClientDeadline } from '../http.ts';
 import type { StoredClient, TokenStore } from '../store/types.ts';
 import type { ClientAuthentication } from './client-auth.ts';
 
@@ -49,6 +49,10 @@ export interface ResolveClientOptions {
   store: TokenStore;
   fetch: FetchLike;
   now: () => number;
+  /** Deadline of the registration request (default 5 s, body included). */
+  timeoutMs?: number | undefined;
+  /** The caller's signal: aborting it abandons the registration request. */
+  signal?: AbortSignal | undefined;
   /** The redirect URI of an interactive flow; undefined when there is none (no redirect URIs are registered). */
   redirectUri: string | undefined;
   config: RegistrationConfig;
@@ -136,20 +140,29 @@ async function register(
       : { grant_types: ['client_credentials'], application_type: 'native' }),
     token_endpoint_auth_method: requestedMethod(as),
   };
-  let res: Response;
-  try {
-    res = await options.fetch(as.registration_endpoint as string, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(metadata),
-      redirect: 'error',
-    });
-  } catch (cause) {
-    throw new ClientError('registration_failed', `registration endpoint of ${as.issuer} is unreachable`, {
-      cause,
-    });
-  }
-  const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const endpoint = as.registration_endpoint as string;
+  const { res, json } = await withClientDeadline(options, endpoint, 'registration_failed', async (signal) => {
+    let res: Response;
+    try {
+      res = await options.fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(metadata),
+        redirect: 'error',
+        signal,
+      });
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      throw new ClientError('registration_failed', `registration endpoint of ${as.issuer} is unreachable`, {
+        cause,
+      });
+    }
+    const json = (await res.json().catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return undefined;
+    })) as Record<string, unknown> | undefined;
+    return { res, json };
+  });
   if (!res.ok || typeof json?.client_id !== 'string') {
     const error = typeof json?.error === 'string' ? json.error : `HTTP ${res.status}`;
     throw new ClientError('registration_failed', `registration with ${as.issuer} failed: ${error}`);

@@ -1,12 +1,13 @@
 import type { AuthorizationServerMetadata, TokenResponse } from '@gatehouse/core';
 import { ClientError } from '../errors.ts';
-import type { FetchLike } from '../http.ts';
+import { type Outbound, withClientDeadline } from '../http.ts';
 import { applyClientAuthentication, type ClientAuthentication } from './client-auth.ts';
 
 /**
  * POSTs a grant to the token endpoint and returns the parsed response. OAuth errors become a
  * `ClientError` carrying the server's code (`invalid_grant` → `reauthorization_required`); the
- * response body is never copied into the message, since it could echo a credential.
+ * response body is never copied into the message, since it could echo a credential. The request
+ * has a deadline (`timeoutMs`, default 5 s, body included) and the caller's `signal` applies.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5
  */
@@ -14,7 +15,7 @@ export async function requestToken(
   as: AuthorizationServerMetadata,
   auth: ClientAuthentication,
   params: Record<string, string | undefined>,
-  options: { fetch: FetchLike; now: () => number },
+  options: Outbound & { now: () => number },
 ): Promise<TokenResponse> {
   if (!as.token_endpoint) throw new ClientError('discovery_failed', `${as.issuer} has no token_endpoint`);
   const headers = new Headers({
@@ -24,13 +25,28 @@ export async function requestToken(
   const body = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, v);
   await applyClientAuthentication(auth, headers, body, as.issuer, options.now);
-  let res: Response;
-  try {
-    res = await options.fetch(as.token_endpoint, { method: 'POST', headers, body, redirect: 'error' });
-  } catch (cause) {
-    throw new ClientError('token_request_failed', `token endpoint of ${as.issuer} is unreachable`, { cause });
-  }
-  const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+  const endpoint = as.token_endpoint;
+  const { res, json } = await withClientDeadline(
+    options,
+    endpoint,
+    'token_request_failed',
+    async (signal) => {
+      let res: Response;
+      try {
+        res = await options.fetch(endpoint, { method: 'POST', headers, body, redirect: 'error', signal });
+      } catch (cause) {
+        if (signal.aborted) throw cause;
+        throw new ClientError('token_request_failed', `token endpoint of ${as.issuer} is unreachable`, {
+          cause,
+        });
+      }
+      const json = (await res.json().catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        return undefined;
+      })) as Record<string, unknown> | undefined;
+      return { res, json };
+    },
+  );
   if (!res.ok || !json || typeof json.access_token !== 'string') {
     const error = typeof json?.error === 'string' ? json.error : undefined;
     if (error === 'invalid_grant' && params.grant_type === 'refresh_token') {
