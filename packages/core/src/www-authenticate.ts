@@ -40,7 +40,8 @@ export function parseBearerChallenge(header: string): Record<string, string> | u
   const start = header.search(/(^|[\s,])Bearer(\s|$)/i);
   if (start < 0) return undefined;
   const rest = header.slice(start).replace(/^[\s,]*Bearer/i, '');
-  const params: Record<string, string> = {};
+  // No prototype: parameter names come from the server, and `__proto__` must be just a name.
+  const params: Record<string, string> = Object.create(null);
   const re = /\s*,?\s*([A-Za-z0-9_!#$%&'*+.^`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/y;
   let m: RegExpExecArray | null = re.exec(rest);
   while (m) {

@@ -35,14 +35,14 @@ export const INVALID_REQUEST = -32600;
 export const HEADER_MISMATCH = -32020;
 
 /** Which body field the `Mcp-Name` header mirrors, per method (SEP-2243). */
-const NAME_SOURCE: Record<string, string> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-  'tasks/get': 'taskId',
-  'tasks/update': 'taskId',
-  'tasks/cancel': 'taskId',
-};
+const NAME_SOURCE = new Map([
+  ['tools/call', 'name'],
+  ['prompts/get', 'name'],
+  ['resources/read', 'uri'],
+  ['tasks/get', 'taskId'],
+  ['tasks/update', 'taskId'],
+  ['tasks/cancel', 'taskId'],
+]);
 
 /**
  * Parses the body (already read as text) into operations and cross-checks the standard headers.
@@ -82,7 +82,7 @@ export function mcpOperationsOf(headers: Headers, parsed: unknown): McpOperation
       throw new McpRequestError(HEADER_MISMATCH, 'The Mcp-Method header does not match the body.');
     }
     if (nameHeader !== undefined) {
-      const field = Object.hasOwn(NAME_SOURCE, methodHeader) ? NAME_SOURCE[methodHeader] : undefined;
+      const field = NAME_SOURCE.get(methodHeader);
       const bodyValue = field ? only.params?.[field] : undefined;
       if (field === undefined || decodeHeaderValue(nameHeader) !== bodyValue) {
         throw new McpRequestError(HEADER_MISMATCH, 'The Mcp-Name header does not match the body.');
