@@ -40,17 +40,18 @@ export function parseBearerChallenge(header: string): Record<string, string> | u
   const start = header.search(/(^|[\s,])Bearer(\s|$)/i);
   if (start < 0) return undefined;
   const rest = header.slice(start).replace(/^[\s,]*Bearer/i, '');
-  // No prototype: parameter names come from the server, and `__proto__` must be just a name.
-  const params: Record<string, string> = Object.create(null);
+  // A Map, made an object only at the end (Object.fromEntries defines own properties), so a
+  // parameter the server names `__proto__` is just a name.
+  const params = new Map<string, string>();
   const re = /\s*,?\s*([A-Za-z0-9_!#$%&'*+.^`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/y;
   let m: RegExpExecArray | null = re.exec(rest);
   while (m) {
     const key = (m[1] as string).toLowerCase();
     // A new scheme name followed by a token68 or params ends this challenge.
-    params[key] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] as string);
+    params.set(key, m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : (m[3] as string));
     const next = rest.slice(re.lastIndex);
     if (/^\s*,?\s*[A-Za-z0-9_-]+\s+[A-Za-z0-9_-]+=/.test(next)) break;
     m = re.exec(rest);
   }
-  return params;
+  return Object.fromEntries(params);
 }
