@@ -9,7 +9,7 @@ import { checkCredentials } from './sign-in.ts';
 
 /** Where a user manages what they have allowed; the standalone sign-in returns here. */
 export const ACCOUNT_HOME = '/account/apps';
-const LOGIN_PATH = '/login';
+export const LOGIN_PATH = '/login';
 /** CSRF purposes: one for the standalone sign-in form, one for every form of the account pages. */
 const LOGIN_PURPOSE = 'login:account';
 const ACCOUNT_PURPOSE = 'account';

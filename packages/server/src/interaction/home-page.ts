@@ -1,4 +1,4 @@
-import { ACCOUNT_HOME } from './account.ts';
+import { ACCOUNT_HOME, LOGIN_PATH } from './account.ts';
 import { html } from './html.ts';
 import { layout } from './pages.ts';
 
@@ -30,7 +30,7 @@ export function homePage(view: HomeView): string {
 ${view.mcpServers.map((url) => html`<li><a href="${url}"><code>${url}</code></a></li>`)}
 </ul>
 <h2>Your account</h2>
-<p><a href="/login">Sign in</a> to see the applications you have allowed, and revoke them: <a href="${ACCOUNT_HOME}">Connected apps</a>.</p>
+<p><a href="${LOGIN_PATH}">Sign in</a> to see the applications you have allowed, and revoke them: <a href="${ACCOUNT_HOME}">Connected apps</a>.</p>
 <h2>For developers</h2>
 <p><a href="${metadata}">Authorization server metadata</a> (RFC 8414)</p>`,
   );
