@@ -15,7 +15,14 @@ export interface Fixture {
   /** Refresh tokens the AS accepts. */
   refreshTokens: Set<string>;
   /** Tweaks: the metadata `issuer`, whether S256 is listed, the `iss` sent back. */
-  options: { issuer?: string; s256?: boolean; iss?: 'correct' | 'wrong' | 'omit'; expiresIn?: number };
+  options: {
+    issuer?: string;
+    s256?: boolean;
+    iss?: 'correct' | 'wrong' | 'omit';
+    expiresIn?: number;
+    /** A path whose requests are accepted and never answered (a stuck server). */
+    stall?: string;
+  };
   close(): Promise<void>;
 }
 
@@ -50,6 +57,7 @@ export async function startFixture(): Promise<Fixture> {
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', fx.base);
     const path = url.pathname;
+    if (path === fx.options.stall) return;
     if (path === '/.well-known/oauth-protected-resource/mcp') {
       return json(res, 200, {
         resource: fx.resource,

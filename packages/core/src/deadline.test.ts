@@ -69,4 +69,8 @@ test("the caller's abort wins with the caller's reason; untilAborted leaves shar
   await assert.rejects(waiting, /not waiting/);
   finish('done');
   assert.equal(await shared, 'done');
+
+  // A signal aborted before the wait began: the abandoned work's own failure is not left unhandled.
+  const late = AbortSignal.abort(new Error('too late'));
+  await assert.rejects(untilAborted(Promise.reject(new Error('shared work failed')), late), /too late/);
 });

@@ -46,7 +46,11 @@ export function untilAborted<T>(
   reason: () => unknown = () => signal?.reason,
 ): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(reason());
+  if (signal.aborted) {
+    // Nobody waits for `promise` through us: its own failure must not go unhandled.
+    promise.catch(() => {});
+    return Promise.reject(reason());
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
