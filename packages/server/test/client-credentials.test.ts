@@ -92,7 +92,7 @@ describe('client_credentials (RFC 6749 §4.4)', () => {
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(client.client_id)
       .setSubject(client.client_id)
-      .setAudience(`${h.issuer}/oauth/token`)
+      .setAudience(h.issuer)
       .setIssuedAt(clock.now())
       .setExpirationTime(clock.now() + 60)
       .setJti(crypto.randomUUID())
