@@ -17,7 +17,7 @@ export function mountMcpServer(
 ): void {
   const handle = (request: Request) => fetch(request);
   as.mount(path, { POST: handle, GET: handle, DELETE: handle }, { maxBodyBytes: MCP_MAX_BODY_BYTES });
-  const metadata = { GET: handle, HEAD: handle };
+  const metadata = { GET: handle };
   as.mount(`/.well-known/oauth-protected-resource${path}`, metadata, { cors: true });
   // The root form answers clients that look there first; one server per host may own it.
   if (options.rootMetadata !== false)

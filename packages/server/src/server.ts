@@ -122,14 +122,18 @@ export async function createAuthorizationServer(
 
   // Every route of the AS in one table; the HTTP layer answers 405 with `Allow` for other methods.
   const router = new Router()
-    .add('/', { GET: home, HEAD: home })
-    .add('/.well-known/oauth-authorization-server', { GET: metadata, HEAD: metadata }, { cors: true })
-    .add('/.well-known/jwks.json', { GET: jwks, HEAD: jwks }, { cors: true })
+    .add('/', { GET: home })
+    .add('/.well-known/oauth-authorization-server', { GET: metadata }, { cors: true })
+    .add('/.well-known/jwks.json', { GET: jwks }, { cors: true })
     // No HEAD: a GET here may issue a code, which a HEAD must never do.
-    .add('/oauth/authorize', {
-      GET: (request) => authorizeEndpoint(ctx, request),
-      POST: (request) => authorizeEndpoint(ctx, request),
-    })
+    .add(
+      '/oauth/authorize',
+      {
+        GET: (request) => authorizeEndpoint(ctx, request),
+        POST: (request) => authorizeEndpoint(ctx, request),
+      },
+      { head: false },
+    )
     .add(
       '/oauth/token',
       { POST: (request, info) => tokenEndpoint(ctx, request, tokenFailures, info.remoteAddress) },
@@ -139,7 +143,7 @@ export async function createAuthorizationServer(
     // For resource servers (RFC 7662 §4), never browsers: no CORS.
     .add('/oauth/introspect', { POST: (request) => introspectEndpoint(ctx, request) })
     .add('/oauth/revocations', { GET: (request) => revocationFeedEndpoint(ctx, request) })
-    .add(STYLESHEET_PATH, { GET: css, HEAD: css })
+    .add(STYLESHEET_PATH, { GET: css })
     .add('/interaction/:id', { GET: interaction((request, id) => showInteraction(ctx, request, id)) })
     .add('/interaction/:id/login', {
       POST: interaction((request, id, info) => submitLogin(ctx, request, id, info.remoteAddress)),

@@ -88,6 +88,11 @@ export function createHttpApp(options: HttpAppOptions): HttpHandler {
       }
       response = renderError(err instanceof OAuthError ? err : new OAuthError('server_error'), request);
     }
+    if (request.method === 'HEAD' && response.body) {
+      // RFC 9110 §9.3.2: the GET's header fields without its content, on any runtime.
+      await response.body.cancel();
+      response = new Response(null, response);
+    }
     return withHeaders(response, requestId, match?.route.cors === true);
   };
 }

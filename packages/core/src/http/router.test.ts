@@ -41,9 +41,11 @@ test('the router matches static paths and :param segments, and never matches an 
 test("RFC 9110 §10.2.1: a route's Allow lists its methods, and OPTIONS where it answers CORS preflights", () => {
   const handler = () => new Response(null);
   const router = new Router()
-    .add('/a', { GET: handler, HEAD: handler })
+    .add('/a', { GET: handler, POST: handler })
+    .add('/c', { GET: handler }, { head: false })
     .add('/b', { POST: handler }, { cors: true });
-  assert.equal(router.match('/a')?.route.allow, 'GET, HEAD');
+  assert.equal(router.match('/a')?.route.allow, 'GET, HEAD, POST', 'RFC 9110 §9.3.2: HEAD wherever GET');
+  assert.equal(router.match('/c')?.route.allow, 'GET', 'unless the GET has side effects');
   assert.equal(router.match('/b')?.route.allow, 'POST, OPTIONS');
   assert.equal(router.match('/b')?.route.methods.get('constructor'), undefined);
 });

@@ -24,6 +24,11 @@ export interface RouteOptions {
   cors?: boolean;
   /** Largest request body this route reads; a larger declared body is refused with 413 unread. Default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * HEAD is answered as GET without the body (RFC 9110 §9.3.2) unless this is false: for a GET
+   * with side effects (the authorization endpoint issues codes), which a HEAD must never cause.
+   */
+  head?: boolean;
 }
 
 export interface Route {
@@ -52,14 +57,17 @@ export class Router {
   readonly #patterns: PatternRoute[] = [];
 
   /**
-   * Adds a route. HEAD is answered only where it is listed: a GET with side effects (the
-   * authorization endpoint issues codes) must not run for HEAD.
+   * Adds a route (replacing one at the same path).
    *
    * @example router.add('/oauth/token', { POST: token }, { cors: true })
    */
   add(path: string, handlers: MethodHandlers, options: RouteOptions = {}): this {
     const methods = new Map<string, RouteHandler>();
-    for (const [method, handler] of Object.entries(handlers)) if (handler) methods.set(method, handler);
+    for (const [method, handler] of Object.entries(handlers)) {
+      if (!handler) continue;
+      methods.set(method, handler);
+      if (method === 'GET' && options.head !== false) methods.set('HEAD', handler);
+    }
     const allow = [...methods.keys(), ...(options.cors ? ['OPTIONS'] : [])].join(', ');
     const route: Route = {
       methods,

@@ -25,12 +25,11 @@ export function addAccountRoutes(router: Router, ctx: Context): void {
   router
     .add(LOGIN_PATH, {
       GET: login,
-      HEAD: login,
       POST: (request, info) => submitAccountLogin(ctx, request, info.remoteAddress),
     })
     .add('/logout', { POST: (request) => signOut(ctx, request) })
-    .add('/account', { GET: apps, HEAD: apps })
-    .add(ACCOUNT_HOME, { GET: apps, HEAD: apps })
+    .add('/account', { GET: apps })
+    .add(ACCOUNT_HOME, { GET: apps })
     .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) });
 }
 
