@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { COMMON_METHODS } from './generators/methods.ts';
 import {
   breaksFraming,
   describeRequest,
@@ -35,8 +36,16 @@ export function routeOf(target: string): string {
 }
 
 /** A stable key for "the same bug": the broken invariant at a route. */
-export const signatureOf = (request: FuzzRequest, violation: Violation) =>
-  `${violation.invariant} at ${routeOf(request.target)}`;
+const COMMON = new Set<string>(COMMON_METHODS);
+
+/**
+ * A stable key for "the same bug": the broken invariant and the status, at a route, or for an
+ * uncommon method wherever it is sent (TRACE failing at every route is one bug, not twenty).
+ */
+export function signatureOf(request: FuzzRequest, violation: Violation, status: number | undefined): string {
+  const where = COMMON.has(request.method) ? `at ${routeOf(request.target)}` : `for ${request.method}`;
+  return `${violation.invariant} (${status ?? 'no answer'}) ${where}`;
+}
 
 /** Status, the fields that matter here, and the start of the body. */
 export function describeResponse(response: RawResponse | NoResponse): string {
@@ -79,7 +88,7 @@ async function freshConnectionWorks(world: World): Promise<Violation[]> {
 export async function exchange(
   world: World,
   request: FuzzRequest,
-): Promise<{ violations: Violation[]; seen: string }> {
+): Promise<{ violations: Violation[]; seen: string; status: number | undefined }> {
   const connection = await RawConnection.open(world.port, FOLLOW_UP_DEADLINE_MS);
   try {
     const { bytes, halfClose } = serialize(request, world.host);
@@ -108,7 +117,7 @@ export async function exchange(
         });
       }
     }
-    return { violations, seen };
+    return { violations, seen, status: typeof response === 'string' ? undefined : response.status };
   } finally {
     connection.close();
   }
@@ -126,18 +135,18 @@ export interface PropertyOptions {
 /** The fast-check property over every generated request. */
 export function httpProperty(world: World, options: PropertyOptions = {}) {
   return fc.asyncProperty(requestArbitrary(world), async (request) => {
-    const { violations, seen } = await exchange(world, request);
+    const { violations, seen, status } = await exchange(world, request);
     options.onExchange?.();
-    const fresh = violations.filter((v) => !options.known?.has(signatureOf(request, v)));
+    const fresh = violations.filter((v) => !options.known?.has(signatureOf(request, v, status)));
     if (fresh.length === 0) return;
     options.failures?.set(
       request,
-      fresh.map((v) => signatureOf(request, v)),
+      fresh.map((v) => signatureOf(request, v, status)),
     );
     throw new Error(
       [
         `${fresh.length} invariant(s) broken:`,
-        ...fresh.map((v) => `- ${signatureOf(request, v)}: ${v.detail}`),
+        ...fresh.map((v) => `- ${signatureOf(request, v, status)}: ${v.detail}`),
         'request:',
         describeRequest(request),
         'response:',

@@ -5,7 +5,7 @@ import fc from 'fast-check';
  * CONNECT is left out: it asks for a tunnel (RFC 9110 §9.3.6), which node:http hands to a
  * `connect` listener the server does not have, so the socket is closed without an answer by design.
  */
-const COMMON = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+export const COMMON_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 /** Registered or widely used methods no route supports. */
 const UNSUPPORTED = ['TRACE', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'QUERY', 'SEARCH', 'REPORT'] as const;
 /** Not methods node:http knows, lower case, or not tokens at all (RFC 9110 §9.1: case-sensitive tokens). */
@@ -22,7 +22,7 @@ const ODD = [
 ] as const;
 
 export const methodArbitrary: fc.Arbitrary<string> = fc.oneof(
-  { weight: 10, arbitrary: fc.constantFrom(...COMMON) },
+  { weight: 10, arbitrary: fc.constantFrom(...COMMON_METHODS) },
   { weight: 2, arbitrary: fc.constantFrom(...UNSUPPORTED) },
   { weight: 1, arbitrary: fc.constantFrom(...ODD) },
 );
