@@ -126,7 +126,14 @@ function schemaFor(profile: ClientMetadataProfile) {
       logo_uri: publicHttpsUrl.optional(),
       token_endpoint_auth_method: z.enum(profile.authMethods).default(profile.authMethods[0]),
       jwks: z.object({ keys: z.array(jwk).min(1).max(20) }).optional(),
-      jwks_uri: publicHttpsUrl.optional(),
+      // Fetched only under the metadata documents' address policy, which judges the host.
+      jwks_uri: z
+        .string()
+        .max(MAX_URL)
+        .refine((value) => isHttpsUrl(value), {
+          message: 'must be an https URL without userinfo or fragment',
+        })
+        .optional(),
       grant_types: z.array(z.enum(SUPPORTED_GRANT_TYPES)).min(1).max(10).default(['authorization_code']),
       response_types: z.array(z.literal('code')).min(1).max(10).default(['code']),
       scope: z
@@ -201,10 +208,14 @@ function describe(issue: z.core.$ZodIssue): string {
   }
 }
 
-function isPublicHttpsUrl(value: string): boolean {
-  if (value.includes('#')) return false;
+function isHttpsUrl(value: string): boolean {
   const url = URL.parse(value);
-  if (url?.protocol !== 'https:' || url.username !== '' || url.password !== '') return false;
+  return !value.includes('#') && url?.protocol === 'https:' && url.username === '' && url.password === '';
+}
+
+function isPublicHttpsUrl(value: string): boolean {
+  if (!isHttpsUrl(value)) return false;
+  const url = new URL(value);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   // An IP literal must be public; names are judged by what they say (no lookup at registration).
   if (/^[\d.]+$/.test(host) || host.includes(':')) return isPublicAddress(host);
