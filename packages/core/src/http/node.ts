@@ -25,6 +25,12 @@ export interface NodeListenerOptions {
  */
 const BUFFERED_BODY_LIMIT = 64 * 1024;
 
+/**
+ * Methods a web Request cannot carry (Fetch's forbidden methods) and no route here serves:
+ * RFC 9110 §15.6.2, 501 for a method not supported for any resource.
+ */
+const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /** How long a connection closed with an unread body keeps discarding input (RFC 9112 §9.6). */
 const LINGER_MS = 2000;
 
@@ -51,6 +57,10 @@ export function toNodeListener(handler: HttpHandler, origin: string, options: No
         return;
       }
       const method = req.method ?? 'GET';
+      if (UNSUPPORTED_METHODS.has(method)) {
+        writeRefusal(req, res, 501, `The ${method} method is not supported by this server.`);
+        return;
+      }
       const headers = new Headers();
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         headers.append(req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string);
@@ -171,7 +181,12 @@ export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): bo
 }
 
 /** A bare JSON refusal written by the transport itself (malformed target, transport failure). */
-function writeRefusal(req: IncomingMessage, res: ServerResponse, status: 400 | 500, description?: string) {
+function writeRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: 400 | 500 | 501,
+  description?: string,
+) {
   const body = JSON.stringify(
     status === 500 ? { error: 'server_error' } : { error: 'invalid_request', error_description: description },
   );
