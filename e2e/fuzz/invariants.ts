@@ -101,10 +101,14 @@ function jsonError(response: RawResponse): string | undefined {
   return json && typeof json === 'object' && 'error' in json ? String(json.error) : undefined;
 }
 
-/** No 5xx; 503 only as the documented `temporarily_unavailable` (registration cap, AS unreachable). */
+/**
+ * No 5xx; 503 only as the documented `temporarily_unavailable` (registration cap, AS unreachable),
+ * 501 only for a method no route serves (RFC 9110 §15.6.2: TRACE, which a web Request cannot carry).
+ */
 export function noServerError(response: RawResponse): Violation[] {
   if (response.status < 500) return [];
   if (response.status === 503 && jsonError(response) === 'temporarily_unavailable') return [];
+  if (response.status === 501 && jsonError(response) === 'invalid_request') return [];
   return [
     { invariant: 'no 5xx', detail: `status ${response.status}: ${response.body.toString('utf8', 0, 200)}` },
   ];

@@ -233,8 +233,8 @@ describe('errors the operator must see', () => {
     conn.close();
   });
 
-  test('RFC 9110 §15.6.2: TRACE and TRACK, which no route serves, get 501 rather than a crash', async () => {
-    for (const line of ['TRACE / HTTP/1.1', 'TRACK /oauth/token HTTP/1.1']) {
+  test('RFC 9110 §15.6.2: TRACE, which no route serves, gets 501 rather than a crash', async () => {
+    for (const line of ['TRACE / HTTP/1.1', 'TRACE /oauth/token HTTP/1.1']) {
       const { res, conn } = await raw(`${line}\nhost: x\n\n`);
       assert.equal(res.status, 501, line);
       assert.equal(JSON.parse(res.body.toString()).error, 'invalid_request');
