@@ -81,7 +81,11 @@ describe('methods', () => {
       const response = await fetch(`${s.issuer}${path}`, { method });
       assert.equal(response.status, 405, `${method} ${path}`);
       assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
-      assert.equal((await response.json()).error, 'invalid_request');
+      // Pages (the authorization endpoint, sign-in) answer with a page; OAuth endpoints with JSON.
+      if ((response.headers.get('content-type') ?? '').startsWith('text/html')) {
+        assert.ok(['/oauth/authorize', '/login'].includes(path), path);
+        await response.body?.cancel();
+      } else assert.equal((await response.json()).error, 'invalid_request');
     }
   });
 
@@ -294,5 +298,19 @@ describe('the front door', () => {
     const oidc = await fetch(`${s.issuer}/.well-known/openid-configuration`);
     assert.equal(oidc.status, 404);
     await oidc.body?.cancel();
+  });
+});
+
+describe('error shapes', () => {
+  test('RFC 6749 §5.2: OAuth endpoints answer JSON errors even to a browser; pages answer pages', async () => {
+    const token = await fetch(`${s.issuer}/oauth/token`, { headers: { accept: 'text/html' } });
+    assert.equal(token.status, 405);
+    assert.match(token.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal((await token.json()).error, 'invalid_request');
+    const login = await fetch(`${s.issuer}/login`, { method: 'DELETE', headers: { accept: 'text/html' } });
+    assert.equal(login.status, 405);
+    assert.match(login.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(login.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    await login.body?.cancel();
   });
 });

@@ -5,6 +5,7 @@ import {
   type MethodHandlers,
   OAuthError,
   type RequestInfo,
+  type Route,
   type RouteOptions,
   Router,
 } from '@gatehouse/core';
@@ -48,9 +49,13 @@ const PRUNE_MS = 10 * 60 * 1000;
 /** Interaction ids are random tokens (see savePendingAuthorization); anything else is not found. */
 const INTERACTION_ID = /^[A-Za-z0-9_-]{20,64}$/;
 
-/** Browsers get errors as a page; everything else as RFC 6749 §5.2 JSON. */
-function renderError(error: OAuthError, request: Request): Response {
-  if (!(request.headers.get('accept') ?? '').includes('text/html')) return errorResponse(error);
+/**
+ * Errors of pages are pages; errors of OAuth endpoints are always RFC 6749 §5.2 JSON, whatever the
+ * Accept header says. Where no route matched, a browser gets a page.
+ */
+function renderError(error: OAuthError, request: Request, route: Route | undefined): Response {
+  const browser = route ? route.page : (request.headers.get('accept') ?? '').includes('text/html');
+  if (!browser) return errorResponse(error);
   const [title, message] =
     error.status === 404
       ? ['Not found', 'There is nothing at this address.']
@@ -67,6 +72,7 @@ const notFound = (request: Request) =>
   renderError(
     new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 }),
     request,
+    undefined,
   );
 
 /**
@@ -122,7 +128,7 @@ export async function createAuthorizationServer(
 
   // Every route of the AS in one table; the HTTP layer answers 405 with `Allow` for other methods.
   const router = new Router()
-    .add('/', { GET: home })
+    .add('/', { GET: home }, { page: true })
     .add('/.well-known/oauth-authorization-server', { GET: metadata }, { cors: true })
     .add('/.well-known/jwks.json', { GET: jwks }, { cors: true })
     // No HEAD: a GET here may issue a code, which a HEAD must never do.
@@ -132,7 +138,7 @@ export async function createAuthorizationServer(
         GET: (request) => authorizeEndpoint(ctx, request),
         POST: (request) => authorizeEndpoint(ctx, request),
       },
-      { head: false },
+      { head: false, page: true },
     )
     .add(
       '/oauth/token',
@@ -144,13 +150,21 @@ export async function createAuthorizationServer(
     .add('/oauth/introspect', { POST: (request) => introspectEndpoint(ctx, request) })
     .add('/oauth/revocations', { GET: (request) => revocationFeedEndpoint(ctx, request) })
     .add(STYLESHEET_PATH, { GET: css })
-    .add('/interaction/:id', { GET: interaction((request, id) => showInteraction(ctx, request, id)) })
-    .add('/interaction/:id/login', {
-      POST: interaction((request, id, info) => submitLogin(ctx, request, id, info.remoteAddress)),
-    })
-    .add('/interaction/:id/consent', {
-      POST: interaction((request, id) => submitConsent(ctx, request, id)),
-    });
+    .add(
+      '/interaction/:id',
+      { GET: interaction((request, id) => showInteraction(ctx, request, id)) },
+      { page: true },
+    )
+    .add(
+      '/interaction/:id/login',
+      { POST: interaction((request, id, info) => submitLogin(ctx, request, id, info.remoteAddress)) },
+      { page: true },
+    )
+    .add(
+      '/interaction/:id/consent',
+      { POST: interaction((request, id) => submitConsent(ctx, request, id)) },
+      { page: true },
+    );
   // Switched off, registration is gone (404), not merely unadvertised.
   if (config.registration.enabled) {
     router.add(

@@ -3,7 +3,7 @@ import { errorResponse, OAuthError } from '../errors.ts';
 import { declaresMoreThan, payloadTooLarge } from './body.ts';
 import { CORS_RESPONSE_HEADERS, preflightResponse } from './cors.ts';
 import { logUnexpectedError } from './error-log.ts';
-import { pathOf, type Router } from './router.ts';
+import { pathOf, type Route, type Router } from './router.ts';
 
 /** What the transport knows that a web Request does not. */
 export interface TransportInfo {
@@ -24,8 +24,11 @@ export interface HttpAppOptions {
   router: Router;
   /** The answer when no route matches. Default: a JSON 404. */
   notFound?: (request: Request) => Response;
-  /** Turns an `OAuthError` (including the layer's own 405 and 413) into a response. Default: RFC 6749 §5.2 JSON. */
-  renderError?: (error: OAuthError, request: Request) => Response;
+  /**
+   * Turns an `OAuthError` (including the layer's own 405 and 413) into a response; `route` is
+   * undefined when none matched. Default: RFC 6749 §5.2 JSON.
+   */
+  renderError?: (error: OAuthError, request: Request, route: Route | undefined) => Response;
   /**
    * Reports unexpected errors (those that become `server_error`). Default: one JSON line on stderr
    * with the request id; never a secret or token.
@@ -58,6 +61,7 @@ export function createHttpApp(options: HttpAppOptions): HttpHandler {
       renderError(
         new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 }),
         request,
+        undefined,
       ));
   const onError = options.onError ?? logUnexpectedError;
 
@@ -86,7 +90,8 @@ export function createHttpApp(options: HttpAppOptions): HttpHandler {
       if (!(err instanceof OAuthError) || err.code === 'server_error') {
         onError(err, { requestId, method: request.method, path });
       }
-      response = renderError(err instanceof OAuthError ? err : new OAuthError('server_error'), request);
+      const error = err instanceof OAuthError ? err : new OAuthError('server_error');
+      response = renderError(error, request, match?.route);
     }
     if (request.method === 'HEAD' && response.body) {
       // RFC 9110 §9.3.2: the GET's header fields without its content, on any runtime.

@@ -29,6 +29,8 @@ export interface RouteOptions {
    * with side effects (the authorization endpoint issues codes), which a HEAD must never cause.
    */
   head?: boolean;
+  /** A page for browsers: its errors are rendered as pages, not JSON. */
+  page?: boolean;
 }
 
 export interface Route {
@@ -36,6 +38,7 @@ export interface Route {
   /** The `Allow` header value (RFC 9110 §10.2.1). */
   readonly allow: string;
   readonly cors: boolean;
+  readonly page: boolean;
   readonly maxBodyBytes: number;
 }
 
@@ -73,6 +76,7 @@ export class Router {
       methods,
       allow,
       cors: options.cors === true,
+      page: options.page === true,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     };
     if (path.includes('/:')) this.#patterns.push({ segments: path.split('/'), route });

@@ -22,15 +22,17 @@ const ACCOUNT_PURPOSE = 'account';
 export function addAccountRoutes(router: Router, ctx: Context): void {
   const login = (request: Request) => showLogin(ctx, request);
   const apps = (request: Request) => showApps(ctx, request);
+  const page = { page: true };
   router
-    .add(LOGIN_PATH, {
-      GET: login,
-      POST: (request, info) => submitAccountLogin(ctx, request, info.remoteAddress),
-    })
-    .add('/logout', { POST: (request) => signOut(ctx, request) })
-    .add('/account', { GET: apps })
-    .add(ACCOUNT_HOME, { GET: apps })
-    .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) });
+    .add(
+      LOGIN_PATH,
+      { GET: login, POST: (request, info) => submitAccountLogin(ctx, request, info.remoteAddress) },
+      page,
+    )
+    .add('/logout', { POST: (request) => signOut(ctx, request) }, page)
+    .add('/account', { GET: apps }, page)
+    .add(ACCOUNT_HOME, { GET: apps }, page)
+    .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) }, page);
 }
 
 function loginForm(ctx: Context, request: Request, status = 200, error?: string, username?: string) {
