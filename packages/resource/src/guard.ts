@@ -92,7 +92,11 @@ export interface GuardOptions {
     /** Allowed clock skew for `exp`/`nbf`/`iat`; default 30 s. */
     clockToleranceSeconds?: number;
   };
-  /** Opaque (non-JWT) tokens are validated by RFC 7662 introspection with these credentials. Default off. */
+  /**
+   * Opaque (non-JWT) tokens are validated by RFC 7662 introspection with these credentials. Default
+   * off. On a Gatehouse AS they must be a client registered as a protected resource (`gatehouse
+   * clients add --confidential --resource-server`); any other client gets 401 (RFC 7662 §2.1, §4).
+   */
   introspection?: { clientId: string; clientSecret: string; cacheSeconds?: number };
   /**
    * Keys: refetched after `maxAgeMs` (default 10 min); an unknown `kid` refetches at most every
