@@ -10,7 +10,7 @@ import { type InProcessServer, startInProcess } from './helpers/in-process.ts';
 let s: InProcessServer;
 
 before(async () => {
-  s = await startInProcess({ registration: { perIpPerHour: 1000 } });
+  s = await startInProcess({ registration: { perIpPerHour: 1000, clientCredentials: true } });
 });
 after(() => s?.close());
 
@@ -38,6 +38,24 @@ test('RFC 7591 §2: a client_credentials-only registration needs no redirect_uri
     client_secret: body.client_secret as string,
   });
   assert.equal(token.status, 200, JSON.stringify(token.body));
+});
+
+test('secure by default: without registration.clientCredentials a self-registered client may not use client_credentials', async (t) => {
+  const closed = await startInProcess();
+  t.after(() => closed.close());
+  const response = await fetch(`${closed.issuer}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+    }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 400);
+  assert.equal(body.error, 'invalid_client_metadata');
+  assert.match(body.error_description, /gatehouse clients add --confidential/);
+  assert.equal(await closed.store.countClients('dcr'), 0);
 });
 
 test('RFC 7591 §3.2.2: a registration with an authorization_code grant but no redirect_uris is refused with a sentence naming the field', async () => {

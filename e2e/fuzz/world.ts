@@ -88,7 +88,7 @@ export async function startWorld(): Promise<World> {
     const dcrConfidential = await registerClient(issuer, {
       client_name: 'Fuzz DCR confidential',
       redirect_uris: [CALLBACK],
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types: ['authorization_code', 'refresh_token'],
     });
     const interactionId = await startInteraction(issuer, dcrPublic.client_id);
     const credentials: [string, string][] = [];

@@ -49,6 +49,12 @@ export interface AuthorizationServerConfig {
     maxClients?: number;
     /** Registrations per client address per hour. Default 20. */
     perIpPerHour?: number;
+    /**
+     * Whether a self-registered client may use `client_credentials`. Default false: such a client
+     * gets tokens with no person approving anything, so open registration would hand tokens to
+     * anyone who asks. Pre-registered clients (`gatehouse clients add --confidential`) always may.
+     */
+    clientCredentials?: boolean;
   };
   /** Failed token requests (bad client credentials, codes, refresh tokens) per address in 15 minutes. Default 100. */
   tokenFailuresPer15Minutes?: number;
@@ -140,6 +146,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
       enabled: config.registration?.enabled ?? true,
       maxClients: config.registration?.maxClients ?? 10_000,
       perIpPerHour: config.registration?.perIpPerHour ?? 20,
+      clientCredentials: config.registration?.clientCredentials ?? false,
     },
     loginAttemptsPer15Minutes: config.loginAttemptsPer15Minutes ?? 10,
     tokenFailuresPer15Minutes: config.tokenFailuresPer15Minutes ?? 100,
