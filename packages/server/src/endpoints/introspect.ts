@@ -1,4 +1,4 @@
-import { errorResponse, type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import { type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
 import { refreshTokenRefusal } from '../grants/refresh-token.ts';
@@ -39,25 +39,19 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
  * administrator registered with `--resource-server`) that receive tokens they cannot verify locally.
  */
 export async function introspectEndpoint(ctx: Context, request: Request): Promise<Response> {
-  try {
-    if (request.method !== 'POST')
-      throw new OAuthError('invalid_request', 'The introspection endpoint accepts POST only.');
-    const form = await readForm(request);
-    const caller = await authenticateClient(ctx, request, form);
-    // RFC 7662 §4: only protected resources may introspect, or any registered client could probe
-    // stolen tokens. A valid client that is not one gets what §2.3 prescribes for credentials that do
-    // not authorize this call: 401 (as for a bearer token without sufficient privileges).
-    if (caller.token_endpoint_auth_method === 'none' || caller.resource_server !== true) {
-      throw new OAuthError(
-        'invalid_client',
-        'Introspection is for protected resources registered as such (gatehouse clients add --resource-server).',
-        { status: 401 },
-      );
-    }
-    const token = form.get('token');
-    if (!token) throw new OAuthError('invalid_request', 'token is required.');
-    return jsonResponse(await introspect(ctx, token));
-  } catch (err) {
-    return errorResponse(err);
+  const form = await readForm(request);
+  const caller = await authenticateClient(ctx, request, form);
+  // RFC 7662 §4: only protected resources may introspect, or any registered client could probe
+  // stolen tokens. A valid client that is not one gets what §2.3 prescribes for credentials that do
+  // not authorize this call: 401 (as for a bearer token without sufficient privileges).
+  if (caller.token_endpoint_auth_method === 'none' || caller.resource_server !== true) {
+    throw new OAuthError(
+      'invalid_client',
+      'Introspection is for protected resources registered as such (gatehouse clients add --resource-server).',
+      { status: 401 },
+    );
   }
+  const token = form.get('token');
+  if (!token) throw new OAuthError('invalid_request', 'token is required.');
+  return jsonResponse(await introspect(ctx, token));
 }
