@@ -43,7 +43,7 @@ export async function deploy(db: TestDatabase, size: number): Promise<Deployment
       await ok(['clients', 'add', '--name', 'Scale App', '--redirect-uri', REDIRECT_URI, '--json']),
     ) as { client_id: string };
     const rs = JSON.parse(
-      await ok(['clients', 'add', '--name', 'Introspector', '--confidential', '--json']),
+      await ok(['clients', 'add', '--name', 'Introspector', '--confidential', '--resource-server', '--json']),
     ) as {
       client_id: string;
       client_secret: string;
