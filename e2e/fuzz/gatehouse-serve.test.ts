@@ -9,7 +9,7 @@ import { startWorld, type World } from './world.ts';
  * the seed and path to pass back). The long run is `npm run fuzz -- --runs 20000`.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 250);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 /** Keeps the run inside its budget on a loaded machine; a failure found before it still fails. */
 const TIME_LIMIT_MS = 25_000;
 

@@ -166,6 +166,28 @@ export function tokenSuccessShape(request: FuzzRequest, response: RawResponse): 
   ];
 }
 
+/**
+ * RFC 6749 §5.2: a grant type the server does not support is `unsupported_grant_type`;
+ * `unauthorized_client` is for a supported grant this client may not use (Trust finding 1: DCR
+ * clients reached the grant lookup by `constructor` and got the latter).
+ */
+export function unsupportedGrantType(world: World, request: FuzzRequest, response: RawResponse): Violation[] {
+  if (pathOf(request.target) !== '/oauth/token' || request.method !== 'POST' || request.body.label !== 'form')
+    return [];
+  if (request.framing !== 'content-length' && request.framing !== 'chunked') return [];
+  const grantTypes = new URLSearchParams(request.body.text).getAll('grant_type');
+  const [grantType] = grantTypes;
+  if (grantTypes.length !== 1 || grantType === undefined || world.grantTypesSupported.has(grantType))
+    return [];
+  if (jsonError(response) !== 'unauthorized_client') return [];
+  return [
+    {
+      invariant: 'RFC 6749 §5.2 unsupported_grant_type',
+      detail: `grant_type ${JSON.stringify(grantType)} (not in grant_types_supported) answered unauthorized_client`,
+    },
+  ];
+}
+
 /** RFC 6749 §5.2, RFC 6750 §3: a 401 names the scheme to use (Basic for clients, Bearer at the resource). */
 export function challengeOn401(request: FuzzRequest, response: RawResponse): Violation[] {
   if (response.status !== 401) return [];
@@ -241,6 +263,7 @@ export function checkResponse(
     ...noServerError(response),
     ...oauthErrorShape(request, response),
     ...tokenSuccessShape(request, response),
+    ...unsupportedGrantType(world, request, response),
     ...challengeOn401(request, response),
     ...noInternals(world, response),
     ...noSecrets(world, sent, response),

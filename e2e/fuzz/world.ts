@@ -22,6 +22,8 @@ export interface World {
   /** [client_id, client_secret] pairs that authenticate. */
   credentials: [string, string][];
   redirectUris: string[];
+  /** `grant_types_supported` from the server's metadata (RFC 8414 §2). */
+  grantTypesSupported: Set<string>;
   /** The id of an interaction (sign-in) started by /oauth/authorize. */
   interactionId: string;
   /** Name → value of every secret that must never appear in a response (unless the request carried it). */
@@ -91,6 +93,12 @@ export async function startWorld(): Promise<World> {
       grant_types: ['authorization_code', 'refresh_token'],
     });
     const interactionId = await startInteraction(issuer, dcrPublic.client_id);
+    const metadata = await fetch(`${issuer}/.well-known/oauth-authorization-server`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    const { grant_types_supported: grantTypes } = (await metadata.json()) as {
+      grant_types_supported?: string[];
+    };
     const credentials: [string, string][] = [];
     const secrets = new Map<string, string>([
       ['master secret (secret.key)', (await readFile(join(data.dir, 'secret.key'), 'utf8')).trim()],
@@ -113,6 +121,7 @@ export async function startWorld(): Promise<World> {
       clientIds: [dcrPublic.client_id, dcrConfidential.client_id, confidential.client_id],
       credentials,
       redirectUris: [CALLBACK],
+      grantTypesSupported: new Set(grantTypes ?? ['authorization_code']),
       interactionId,
       secrets,
       paths: [data.dir, REPOSITORY],
