@@ -38,7 +38,7 @@ function jsonMember(world: World): fc.Arbitrary<string> {
  * A JSON object written as text, so `__proto__` can be an own member (JSON.stringify of an object
  * literal would have dropped it) and names can repeat.
  */
-function jsonArbitrary(world: World): fc.Arbitrary<string> {
+export function jsonArbitrary(world: World): fc.Arbitrary<string> {
   const object = fc
     .array(fc.tuple(parametersArbitrary(world, 1), jsonMember(world)), { maxLength: 8 })
     .map((members) =>

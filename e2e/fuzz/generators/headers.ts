@@ -28,7 +28,7 @@ const CONTENT_TYPES = [
 const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(password)}`).toString('base64')}`;
 
-function authorization(world: World): fc.Arbitrary<string> {
+export function authorizationArbitrary(world: World): fc.Arbitrary<string> {
   const [id, secret] = world.credentials[0] as [string, string];
   return fc.oneof(
     fc.constantFrom(
@@ -82,7 +82,7 @@ export function headersArbitrary(world: World): fc.Arbitrary<Field[]> {
   return fc
     .tuple(
       optional('content-type', fc.constantFrom(...CONTENT_TYPES)),
-      optional('authorization', authorization(world)),
+      optional('authorization', authorizationArbitrary(world)),
       optional('origin', fc.constantFrom(...ORIGINS(world))),
       optional('cookie', fc.constantFrom(...COOKIES)),
       optional('accept', fc.constantFrom('text/html', 'application/json', '*/*', 'text/event-stream', '')),

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { World } from '../world.ts';
 import { bodyArbitrary, type FuzzBody } from './bodies.ts';
+import { endpointRequestArbitrary } from './endpoint-request.ts';
 import { headersArbitrary } from './headers.ts';
 import { methodArbitrary } from './methods.ts';
 import { targetArbitrary } from './targets.ts';
@@ -91,15 +92,17 @@ export function describeRequest(request: FuzzRequest): string {
   ].join('\n');
 }
 
+/** Anything at all (3 in 4), or a request shaped to get deep into an endpoint (see endpoint-request.ts). */
 export function requestArbitrary(world: World): fc.Arbitrary<FuzzRequest> {
+  const anything = fc.record({
+    method: methodArbitrary,
+    target: targetArbitrary(world),
+    headers: headersArbitrary(world),
+    body: bodyArbitrary(world),
+    framing: framingArbitrary,
+  });
   return fc
-    .record({
-      method: methodArbitrary,
-      target: targetArbitrary(world),
-      headers: headersArbitrary(world),
-      body: bodyArbitrary(world),
-      framing: framingArbitrary,
-    })
+    .oneof({ weight: 3, arbitrary: anything }, { weight: 1, arbitrary: endpointRequestArbitrary(world) })
     .map((request) =>
       Object.defineProperty(request, fc.toStringMethod, {
         value: () => `\n${describeRequest(request)}\n`,
