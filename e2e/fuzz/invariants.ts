@@ -240,9 +240,17 @@ export function allowOn405(response: RawResponse): Violation[] {
   return [{ invariant: 'RFC 9110 §15.5.6 Allow on 405', detail: '405 without Allow' }];
 }
 
-/** RFC 9110 §9.1, §9.3.2: every resource that answers GET answers HEAD too. */
+/**
+ * RFC 9110 §9.1, §9.3.2: every resource that answers GET answers HEAD too, except the
+ * authorization endpoint, whose GET may issue a code: a HEAD must never do that, and the answer
+ * a GET would give cannot be known without doing it, so HEAD there is refused with 405.
+ */
+const GET_WITH_SIDE_EFFECTS = new Set(['/oauth/authorize']);
+
 export function headWhereGet(request: FuzzRequest, response: RawResponse): Violation[] {
   if (request.method !== 'HEAD' || response.status !== 405) return [];
+  const path = URL.canParse(request.target, 'http://x') ? new URL(request.target, 'http://x').pathname : '';
+  if (GET_WITH_SIDE_EFFECTS.has(path)) return [];
   if (!/\bGET\b/.test(header(response, 'allow') ?? '')) return [];
   return [
     {

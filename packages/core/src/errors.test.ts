@@ -28,3 +28,14 @@ test('RFC 9207 §2: error redirects carry error, state and iss', () => {
   assert.equal(url.searchParams.get('state'), 's t');
   assert.equal(url.searchParams.get('iss'), 'https://as.example');
 });
+
+test('RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E, however the input it quotes looks', () => {
+  const error = new OAuthError(
+    'unsupported_grant_type',
+    `The grant type "a\\b\u0000é${'x'.repeat(1000)}" is not supported.`,
+  );
+  const description = error.toJSON().error_description ?? '';
+  assert.match(description, /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/);
+  assert.ok(description.length <= 300, 'echoed input is cut short');
+  assert.ok(description.startsWith("The grant type 'a/b??"));
+});

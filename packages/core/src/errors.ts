@@ -37,6 +37,22 @@ export interface OAuthErrorOptions {
   cause?: unknown;
 }
 
+/** Longest `error_description` sent: descriptions may quote input, which must not be echoed at length. */
+const MAX_DESCRIPTION = 300;
+
+/**
+ * RFC 6749 §5.2: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E. Descriptions that
+ * quote what a client sent get `"` as `'`, `\` as `/`, anything else outside that set as `?`,
+ * and are cut to a bounded length.
+ */
+export function errorDescription(text: string): string {
+  const safe = text
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x7e]/g, '?');
+  return safe.length > MAX_DESCRIPTION ? `${safe.slice(0, MAX_DESCRIPTION - 3)}...` : safe;
+}
+
 /**
  * An error that is safe to show to the client: `description` must never hold secrets.
  *
@@ -52,7 +68,7 @@ export class OAuthError extends Error {
     super(description ?? code, { cause: options.cause });
     this.name = 'OAuthError';
     this.code = code;
-    this.description = description;
+    this.description = description === undefined ? undefined : errorDescription(description);
     this.status = options.status ?? oauthErrorStatus[code];
     this.headers = options.headers ?? {};
   }

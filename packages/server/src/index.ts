@@ -1,5 +1,11 @@
 // The one Node adapter lives in core (the guard uses it too); re-exported for servers' convenience.
-export { clientAddress, type HttpHandler, type NodeListenerOptions, toNodeListener } from '@gatehouse/core';
+export {
+  clientAddress,
+  type HttpHandler,
+  type NodeListenerOptions,
+  refuseMalformedRequest,
+  toNodeListener,
+} from '@gatehouse/core';
 export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
 export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
 export { type AuthorizationServer, createAuthorizationServer } from './server.ts';

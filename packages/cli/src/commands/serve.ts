@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { protectDemo } from '@gatehouse/demo-mcp';
-import { createAuthorizationServer, toNodeListener } from '@gatehouse/server';
+import { createAuthorizationServer, refuseMalformedRequest, toNodeListener } from '@gatehouse/server';
 import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { mountMcpServer } from '../mount.ts';
 import { UsageError } from '../output.ts';
@@ -85,6 +85,7 @@ export async function run(args: string[]): Promise<number> {
   });
   mountMcpServer(as, '/mcp', demo.fetch);
   server.on('request', toNodeListener(as.fetch, issuer, { trustProxy: values['trust-proxy'] }));
+  server.on('clientError', refuseMalformedRequest);
 
   const users = await data.store.listUsers();
   const lines = [

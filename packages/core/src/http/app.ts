@@ -102,7 +102,7 @@ export function createHttpApp(options: HttpAppOptions): HttpHandler {
   };
 }
 
-/** Adds the request id (and CORS headers) to a response, copying it when its headers are immutable. */
+/** Adds the request id, CORS headers and a no-framing policy to a response, copying it when its headers are immutable. */
 function withHeaders(response: Response, requestId: string, cors: boolean): Response {
   let target = response;
   try {
@@ -113,5 +113,10 @@ function withHeaders(response: Response, requestId: string, cors: boolean): Resp
     target.headers.set('x-request-id', requestId);
   }
   if (cors) for (const [name, value] of CORS_RESPONSE_HEADERS) target.headers.set(name, value);
+  // Nothing of ours is meant to be framed (RFC 9700 §4.16); pages set a full policy of their own.
+  if (!target.headers.has('content-security-policy')) {
+    target.headers.set('content-security-policy', "frame-ancestors 'none'");
+    target.headers.set('x-frame-options', 'DENY');
+  }
   return target;
 }

@@ -71,13 +71,20 @@ export function toNodeListener(handler: HttpHandler, origin: string, options: No
       });
       const hasBody = method !== 'GET' && method !== 'HEAD';
       const body = hasBody ? await requestBody(req) : undefined;
-      const request = new Request(url, {
-        method,
-        headers,
-        body,
-        signal: abort.signal,
-        duplex: 'half',
-      } as RequestInit);
+      let request: Request;
+      try {
+        request = new Request(url, {
+          method,
+          headers,
+          body,
+          signal: abort.signal,
+          duplex: 'half',
+        } as RequestInit);
+      } catch {
+        // A target that only looked like a path (the URL parser refuses it).
+        writeRefusal(req, res, 400, 'The request target is malformed.');
+        return;
+      }
       if (body instanceof Uint8Array) rememberBufferedBody(request, body);
       const response = await handler(request, { remoteAddress: clientAddress(req, options.trustProxy) });
       await writeResponse(response, req, res);
@@ -91,15 +98,17 @@ export function toNodeListener(handler: HttpHandler, origin: string, options: No
 }
 
 /**
- * The request's URL on the configured origin; undefined for a target no URL can be made of
- * (`GET http://[x]/`). An origin-form target (`/path?query`, RFC 9112 §3.2.1) is appended as is;
- * even `//host/path` stays a path rather than naming another host. Anything else (absolute-form,
- * `*`) is resolved against the origin.
+ * The request's URL on the configured origin, never on a host the client names; undefined for a
+ * target no URL can be made of (`GET http://[x]/`, `*`). An origin-form target (`/path?query`,
+ * RFC 9112 §3.2.1) is appended as is and parsed once, by the Request constructor; even
+ * `//host/path` stays a path. An absolute-form target (§3.2.2) keeps only its path and query.
  */
 function requestUrl(target: string | undefined, origin: string): string | undefined {
   if (target === undefined) return `${origin}/`;
-  const url = target.charCodeAt(0) === 47 /* / */ ? origin + target : target;
-  return URL.canParse(url, origin) ? new URL(url, origin).href : undefined;
+  if (target.charCodeAt(0) === 47 /* / */) return origin + target;
+  if (!URL.canParse(target)) return undefined;
+  const { pathname, search } = new URL(target);
+  return `${origin}${pathname}${search}`;
 }
 
 /** A small body of declared length as bytes; anything else as a stream. */
@@ -170,14 +179,50 @@ export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): bo
   // socket as soon as the response is flushed; unread input then makes the kernel send a reset.
   socket.destroySoon = () => {
     socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    lingerThenDestroy(socket);
   };
   req.removeAllListeners('data');
   req.on('data', () => {});
   req.resume();
   return true;
+}
+
+/**
+ * node:http's `clientError` listener: for a message Node's parser refuses (a malformed request
+ * line or header), a 400 closed in stages like any other refusal, so the client reads it even
+ * while it is still sending a body (Node's default closes at once, and the client is reset).
+ *
+ * @example server.on('clientError', refuseMalformedRequest)
+ */
+export function refuseMalformedRequest(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  // The parser reports again for what arrives while we linger: the answer is already out.
+  if (lingering.has(socket)) return;
+  if (!socket.writable) {
+    lingerThenDestroy(socket);
+    return;
+  }
+  const body = JSON.stringify({ error: 'invalid_request', error_description: 'The request is malformed.' });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  lingerThenDestroy(socket);
+}
+
+/** Sockets closing in stages. */
+const lingering = new WeakSet<Socket>();
+
+/** After a half-close, read and drop what the client still sends, then close (RFC 9112 §9.6). */
+function lingerThenDestroy(socket: Socket): void {
+  lingering.add(socket);
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.on('data', () => {});
+  socket.resume();
 }
 
 /** A bare JSON refusal written by the transport itself (malformed target, transport failure). */

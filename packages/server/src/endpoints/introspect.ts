@@ -1,4 +1,4 @@
-import { type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import { formatBasicChallenge, type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
 import { refreshTokenRefusal } from '../grants/refresh-token.ts';
@@ -45,10 +45,15 @@ export async function introspectEndpoint(ctx: Context, request: Request): Promis
   // stolen tokens. A valid client that is not one gets what §2.3 prescribes for credentials that do
   // not authorize this call: 401 (as for a bearer token without sufficient privileges).
   if (caller.token_endpoint_auth_method === 'none' || caller.resource_server !== true) {
+    // RFC 6749 §5.2: a 401 to a client that authenticated with the Authorization header carries
+    // the challenge of the scheme it used.
+    const challenge = request.headers.has('authorization')
+      ? { 'www-authenticate': formatBasicChallenge(ctx.config.issuer) }
+      : undefined;
     throw new OAuthError(
       'invalid_client',
       'Introspection is for protected resources registered as such (gatehouse clients add --resource-server).',
-      { status: 401 },
+      { status: 401, headers: challenge },
     );
   }
   const token = form.get('token');

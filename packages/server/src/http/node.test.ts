@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import {
   clientAddress,
@@ -8,6 +9,7 @@ import {
   type HttpHandler,
   jsonResponse,
   OAuthError,
+  refuseMalformedRequest,
   toNodeListener,
 } from '@gatehouse/core';
 import { readForm } from './form.ts';
@@ -24,6 +26,7 @@ before(async () => {
     'request',
     toNodeListener((request, context) => handler(request, context), origin),
   );
+  server.on('clientError', refuseMalformedRequest);
 });
 after(async () => {
   server.closeAllConnections();
@@ -219,4 +222,39 @@ test('trustProxy: the client address is the last X-Forwarded-For entry, and only
   );
   assert.equal(clientAddress(req(['203.0.113.9', '198.51.100.8']), true), '198.51.100.8');
   assert.equal(clientAddress(req(), true), '127.0.0.1', 'no header: the socket peer');
+});
+
+test('RFC 9112 §9.6: a message the parser refuses gets a 400 the client can read, even while it still sends a body', async () => {
+  const { port } = new URL(origin);
+  const socket = connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: true });
+  let received = '';
+  let reset = false;
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  socket.on('error', () => {
+    reset = true;
+  });
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.once('connect', () => {
+    socket.write('get / HTTP/1.1\r\nhost: x\r\ncontent-length: 1048576\r\n\r\n');
+    socket.end('a'.repeat(1024 * 1024));
+  });
+  await closed;
+  assert.match(received, /^HTTP\/1\.1 400 /);
+  assert.match(received, /"error":"invalid_request"/);
+  assert.equal(reset, false, 'closed in stages, not reset');
+});
+
+test('an absolute-form target keeps only its path and query, on the configured origin', async () => {
+  handler = async (request) => Response.json({ url: request.url });
+  const socket = connect({ host: '127.0.0.1', port: Number(new URL(origin).port) });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write('GET http://evil.example/mcp?x=1 HTTP/1.1\r\nhost: evil.example\r\nconnection: close\r\n\r\n');
+  await closed;
+  assert.ok(received.includes(`"url":"${origin}/mcp?x=1"`), received);
 });
