@@ -50,9 +50,10 @@ export interface AuthorizationServerConfig {
     /** Registrations per client address per hour. Default 20. */
     perIpPerHour?: number;
     /**
-     * Whether a self-registered client may use `client_credentials`. Default false: such a client
-     * gets tokens with no person approving anything, so open registration would hand tokens to
-     * anyone who asks. Pre-registered clients (`gatehouse clients add --confidential`) always may.
+     * Whether a self-registered client (DCR, or a Client ID Metadata Document) may use
+     * `client_credentials`. Default false: such a client gets tokens with no person approving
+     * anything, so open registration would hand tokens to anyone who asks. Pre-registered clients
+     * (`gatehouse clients add --confidential`) always may.
      */
     clientCredentials?: boolean;
   };

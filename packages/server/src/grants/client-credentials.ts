@@ -62,6 +62,15 @@ export async function clientCredentialsGrant(
   if (client.token_endpoint_auth_method === 'none') {
     throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials.');
   }
+  // Nobody approves what client_credentials gets: a client that registered itself (DCR, or a
+  // metadata document naming its own keys) gets such tokens only where the operator opted in.
+  // Checked here, at every request, so switching the option off takes effect at once.
+  if (client.kind !== 'preregistered' && !ctx.config.registration.clientCredentials) {
+    throw new OAuthError(
+      'unauthorized_client',
+      'This server lets only clients its administrator registers use client_credentials.',
+    );
+  }
   const requested = parseScope(form.get('scope'));
   const scope = requested.length ? requested : defaultScope(client, ctx.config.defaultScopes);
   checkScopeWithin(scope, ctx.catalogue, clientCredentialsLimit(client));
