@@ -10,6 +10,8 @@ export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type
 const ALGORITHMS: ReadonlySet<string> = new Set(['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256']);
 const MAX_ASSERTION_LIFETIME = 300;
 const CLOCK_TOLERANCE = 30;
+/** Longer than an assertion can be valid (MAX_ASSERTION_LIFETIME + CLOCK_TOLERANCE). */
+const JTI_WINDOW = 600;
 
 const invalid = (why = 'The client assertion is invalid.') => new OAuthError('invalid_client', why);
 
@@ -70,7 +72,13 @@ export async function verifyClientAssertion(
     if (err instanceof OAuthError) throw err;
     throw invalid(err instanceof errors.JWTExpired ? 'The client assertion has expired.' : undefined);
   }
-  // RFC 7523 §3 item 7: a jti is accepted once, for as long as the assertion could be valid.
-  const seen = await ctx.store.hitRateLimit(`assertion:${client.client_id}:${String(payload.jti)}`, 600, now);
-  if (seen > 1) throw invalid('The client assertion has already been used.');
+  // RFC 7523 §3 item 7: a jti is accepted once, for as long as the assertion could be valid. The
+  // store counts in fixed windows, longer than any assertion lives (lifetime plus tolerance), so
+  // a use is recorded in this window and a replay finds it here or in the window before.
+  const key = `assertion:${client.client_id}:${String(payload.jti)}`;
+  const [here, before] = await Promise.all([
+    ctx.store.hitRateLimit(key, JTI_WINDOW, now),
+    ctx.store.countRateLimit(key, JTI_WINDOW, now - JTI_WINDOW),
+  ]);
+  if (here > 1 || before > 0) throw invalid('The client assertion has already been used.');
 }
