@@ -19,6 +19,13 @@ second.
 ${DATA_OPTIONS}`;
 
 /** `gatehouse users …`: local user accounts for the sign-in page. */
+/** What each state-changing verb does, by name: a Map, so `toString` names nothing. */
+const OUTCOMES = new Map([
+  ['disable', 'disabled'],
+  ['enable', 'enabled'],
+  ['remove', 'removed'],
+]);
+
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -64,7 +71,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const user = await data.store.getUserByName(name);
     if (!user) throw new UsageError(`No user named "${name}". See: gatehouse users list`);
-    const outcome = { disable: 'disabled', enable: 'enabled', remove: 'removed' }[verb as string];
+    const outcome = OUTCOMES.get(verb as string);
     if (!outcome) throw new UsageError(USAGE);
     if (verb === 'enable') await data.store.setUserDisabled(user.id, false);
     else {
