@@ -247,10 +247,10 @@ export function allowOn405(response: RawResponse): Violation[] {
  */
 const GET_WITH_SIDE_EFFECTS = new Set(['/oauth/authorize']);
 
+/** RFC 9110 §9.1: HEAD wherever GET is allowed (see GET_WITH_SIDE_EFFECTS for the exception). */
 export function headWhereGet(request: FuzzRequest, response: RawResponse): Violation[] {
   if (request.method !== 'HEAD' || response.status !== 405) return [];
-  const path = URL.canParse(request.target, 'http://x') ? new URL(request.target, 'http://x').pathname : '';
-  if (GET_WITH_SIDE_EFFECTS.has(path)) return [];
+  if (GET_WITH_SIDE_EFFECTS.has(pathOf(request.target) ?? '')) return [];
   if (!/\bGET\b/.test(header(response, 'allow') ?? '')) return [];
   return [
     {
