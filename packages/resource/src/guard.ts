@@ -67,7 +67,7 @@ export interface GuardOptions {
   /**
    * Follow the AS's revocation feed; `true` = `<first issuer>/oauth/revocations`. Default off.
    * Fails closed: until the first full list has arrived, and once no answer has come for
-   * `maxStalenessSeconds` (default 3600, an access-token lifetime), requests with a token get 503
+   * `maxStalenessSeconds` (default 90, about three long polls), requests with a token get 503
    * `temporarily_unavailable` with `Retry-After` instead of being let through unchecked.
    */
   revocationFeed?:
@@ -101,9 +101,10 @@ export interface GuardOptions {
   /**
    * Keys: refetched after `maxAgeMs` (default 10 min); an unknown `kid` refetches at most every
    * `cooldownMs` (default 30 s). A failed refetch keeps the last good keys and is retried after
-   * `cooldownMs`, doubling while it keeps failing.
+   * `cooldownMs`, doubling while it keeps failing, but for `maxStaleMs` at most (default 24 h):
+   * keys older than that are not trusted, and tokens get 503 until a refetch succeeds.
    */
-  keys?: { maxAgeMs?: number; cooldownMs?: number };
+  keys?: { maxAgeMs?: number; cooldownMs?: number; maxStaleMs?: number };
   /** Verified-token cache size; default 10 000 entries (0 disables). */
   tokenCacheSize?: number;
   /** `scope` of a 401 challenge when the operation itself needs none (e.g. `initialize`). Default: `scopes_supported`. */
@@ -230,6 +231,7 @@ export function createGuard(options: GuardOptions): Guard {
         now,
         maxAgeMs: options.keys?.maxAgeMs ?? 10 * 60_000,
         cooldownMs: options.keys?.cooldownMs ?? 30_000,
+        maxStaleMs: options.keys?.maxStaleMs ?? 24 * 3600_000,
         timeoutMs,
         signal: closed.signal,
         onError,

@@ -11,6 +11,11 @@ export interface RemoteKeySetOptions {
   maxAgeMs: number;
   /** An unknown `kid` triggers a refetch at most this often, so garbage tokens cannot hammer the AS. */
   cooldownMs: number;
+  /**
+   * Keys not refreshed for this long are trusted no longer, reachable AS or not: a key the AS
+   * retired (perhaps because it leaked) must not live on through an outage.
+   */
+  maxStaleMs: number;
   /** Deadline of one JWKS request, body included. */
   timeoutMs: number;
   /** Aborts a request in flight when the guard closes. */
@@ -29,7 +34,8 @@ type KeyResolver = ReturnType<typeof createLocalJWKSet>;
  * A refresh that fails keeps the last good key set: an AS that is briefly down must not turn every
  * valid token away. The next attempt waits `cooldownMs`, doubling with each failure in a row (up to
  * `maxAgeMs`). Only a token whose `kid` is unknown after a failed reload fails, and as
- * `temporarily_unavailable` (503), not as an invalid token.
+ * `temporarily_unavailable` (503), not as an invalid token; and once the last good keys are
+ * `maxStaleMs` old, every token does, until a refresh succeeds.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
  */
@@ -53,8 +59,11 @@ export class RemoteKeySet {
     const now = this.#options.now();
     if (!this.#resolver) await this.#reload();
     else if (now - this.#fetchedAt >= this.#options.maxAgeMs && now >= this.#retryAt) {
-      // Stale: try to refresh, and on failure carry on with the last good keys.
+      // Stale: try to refresh, and on failure carry on with the last good keys, for a while.
       await this.#reload().catch((err: unknown) => this.#options.onError?.(err));
+    }
+    if (this.#options.now() - this.#fetchedAt >= this.#options.maxStaleMs) {
+      throw new Error('the signing keys could not be refreshed for too long to be trusted');
     }
     try {
       return await (this.#resolver as KeyResolver)(header, token);

@@ -21,10 +21,11 @@ export interface RevocationFeedOptions {
   /** Deadline of the request for the full list; a long poll gets `waitSeconds` plus this. Default 5 s. */
   timeoutMs?: number;
   /**
-   * How long the list may go without an answer from the AS before it counts as stale; default
-   * 3600 s, the longest access-token lifetime Gatehouse issues. Past that, every revocation made
-   * while the feed was failing could be missing, so the guard stops accepting tokens. Never less
-   * than one long poll plus its deadline.
+   * How long the list may go without an answer from the AS before it counts as stale and the
+   * guard stops accepting tokens; default 90 s, about three long polls. A healthy feed answers at
+   * least once per long poll, so silence longer than that means revocations may be going missing,
+   * and a revoked token must not stay usable for the rest of its life. Never less than one long
+   * poll plus its deadline.
    */
   maxStalenessSeconds?: number;
 }
@@ -74,7 +75,7 @@ export class RevocationFeed implements RevocationSource {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_DEADLINE_MS;
     this.#waitSeconds = options.waitSeconds ?? 25;
     this.#maxStalenessMs = Math.max(
-      (options.maxStalenessSeconds ?? 3600) * 1000,
+      (options.maxStalenessSeconds ?? 90) * 1000,
       this.#waitSeconds * 1000 + this.#timeoutMs,
     );
     this.#synced = new Promise((resolve) => {

@@ -226,6 +226,30 @@ describe('keys', () => {
   });
 });
 
+describe('keys that cannot be refreshed for too long', () => {
+  test('RFC 7517 §5: last good keys older than keys.maxStaleMs are trusted no longer (503 until a refresh succeeds)', async () => {
+    const { guard, call } = makeGuard({
+      keys: { maxAgeMs: 60_000, cooldownMs: 1000, maxStaleMs: 3_600_000 },
+      tokenCacheSize: 0,
+    });
+    try {
+      assert.equal((await call(await as.mint())).status, 200);
+      proxy.fault = (path) => (path === '/.well-known/jwks.json' ? 'down' : undefined);
+      clock += 120_000;
+      assert.equal((await call(await as.mint())).status, 200, 'within maxStaleMs: the last good keys');
+      clock += 3_600_000;
+      const refused = await call(await as.mint());
+      assert.equal(refused.status, 503, 'past maxStaleMs: not trusted');
+      assert.equal((await refused.json()).error, 'temporarily_unavailable');
+      proxy.fault = () => undefined;
+      clock += 600_000;
+      assert.equal((await call(await as.mint())).status, 200, 'a successful refresh restores service');
+    } finally {
+      guard.close();
+    }
+  });
+});
+
 describe('onError', () => {
   test('RFC 6750 §5.3: onError never receives the bearer token, even when a handler error quotes it', async () => {
     const reports: unknown[] = [];
