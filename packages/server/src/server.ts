@@ -68,13 +68,6 @@ function renderError(error: OAuthError, request: Request, route: Route | undefin
   });
 }
 
-const notFound = (request: Request) =>
-  renderError(
-    new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 }),
-    request,
-    undefined,
-  );
-
 /**
  * Creates the authorization server.
  *
@@ -123,7 +116,10 @@ export async function createAuthorizationServer(
     (handler: (request: Request, id: string, info: RequestInfo) => Promise<Response>) =>
     (request: Request, info: RequestInfo) => {
       const id = info.params.get('id') ?? '';
-      return INTERACTION_ID.test(id) ? handler(request, id, info) : notFound(request);
+      if (!INTERACTION_ID.test(id)) {
+        throw new OAuthError('invalid_request', 'This sign-in does not exist.', { status: 404 });
+      }
+      return handler(request, id, info);
     };
 
   // Every route of the AS in one table; the HTTP layer answers 405 with `Allow` for other methods.
@@ -174,7 +170,7 @@ export async function createAuthorizationServer(
     );
   }
   addAccountRoutes(router, ctx);
-  const app = createHttpApp({ router, renderError, notFound, onError: config.onError });
+  const app = createHttpApp({ router, renderError, onError: config.onError });
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();
   // Stores that can push (PostgreSQL LISTEN/NOTIFY) make other instances' revocations arrive at

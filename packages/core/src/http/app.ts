@@ -22,8 +22,6 @@ export interface ErrorContext {
 
 export interface HttpAppOptions {
   router: Router;
-  /** The answer when no route matches. Default: a JSON 404. */
-  notFound?: (request: Request) => Response;
   /**
    * Turns an `OAuthError` (including the layer's own 405 and 413) into a response; `route` is
    * undefined when none matched. Default: RFC 6749 §5.2 JSON.
@@ -55,14 +53,6 @@ function requestIdOf(request: Request): string {
 export function createHttpApp(options: HttpAppOptions): HttpHandler {
   const { router } = options;
   const renderError = options.renderError ?? ((error) => errorResponse(error));
-  const notFound =
-    options.notFound ??
-    ((request) =>
-      renderError(
-        new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 }),
-        request,
-        undefined,
-      ));
   const onError = options.onError ?? logUnexpectedError;
 
   return async (request, transport) => {
@@ -71,21 +61,19 @@ export function createHttpApp(options: HttpAppOptions): HttpHandler {
     const match = router.match(path);
     let response: Response;
     try {
-      if (!match) response = notFound(request);
-      else {
-        const { route, params } = match;
-        const method = request.method;
-        const handler = route.methods.get(method);
-        if (method === 'OPTIONS' && route.cors) response = preflightResponse(route.allow);
-        else if (!handler) {
-          throw new OAuthError('invalid_request', `This address accepts ${route.allow}.`, {
-            status: 405,
-            headers: { allow: route.allow },
-          });
-        } else if (declaresMoreThan(request, route.maxBodyBytes)) throw payloadTooLarge(route.maxBodyBytes);
-        else
-          response = await handler(request, { requestId, remoteAddress: transport?.remoteAddress, params });
-      }
+      if (!match)
+        throw new OAuthError('invalid_request', 'There is nothing at this address.', { status: 404 });
+      const { route, params } = match;
+      const method = request.method;
+      const handler = route.methods.get(method);
+      if (method === 'OPTIONS' && route.cors) response = preflightResponse(route.allow);
+      else if (!handler) {
+        throw new OAuthError('invalid_request', `This address accepts ${route.allow}.`, {
+          status: 405,
+          headers: { allow: route.allow },
+        });
+      } else if (declaresMoreThan(request, route.maxBodyBytes)) throw payloadTooLarge(route.maxBodyBytes);
+      else response = await handler(request, { requestId, remoteAddress: transport?.remoteAddress, params });
     } catch (err) {
       if (!(err instanceof OAuthError) || err.code === 'server_error') {
         onError(err, { requestId, method: request.method, path });

@@ -169,10 +169,10 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
  * or the rest of the body would be read as the next request. It closes in stages (lingering
  * close): the response and a half-close go out, what the client still sends is read and dropped
  * for a moment, then the socket is closed, so the client is not reset before it reads the answer.
- * Returns whether the connection is being closed.
+ * Call before the response's head is written.
  */
-export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.complete || req.method === 'GET' || req.method === 'HEAD') return false;
+export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete || req.method === 'GET' || req.method === 'HEAD') return;
   res.setHeader('connection', 'close');
   const socket = req.socket as Socket & { destroySoon?: () => void };
   // node:http ends a `connection: close` response with socket.destroySoon(), which destroys the
@@ -184,7 +184,6 @@ export function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): bo
   req.removeAllListeners('data');
   req.on('data', () => {});
   req.resume();
-  return true;
 }
 
 /**
@@ -255,7 +254,7 @@ export async function writeResponse(
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;
-  if (closeIfBodyUnread(req, res)) headers.connection = 'close';
+  closeIfBodyUnread(req, res);
   const head = req.method === 'HEAD';
   if (!response.body || head) {
     await response.body?.cancel();
