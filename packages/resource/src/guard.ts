@@ -3,17 +3,18 @@ import type {
   ProtectedResourceMetadata,
   RevocationSource,
 } from '@gatehouse/core';
-import { DEFAULT_DEADLINE_MS, errorResponse, OAuthError } from '@gatehouse/core';
-import { discoverAuthorizationServer } from './as-metadata.ts';
-import { extractBearerToken } from './bearer.ts';
 import {
-  BodyTooLargeError,
-  bodyText,
-  DEFAULT_MAX_BODY_BYTES,
-  payloadTooLargeResponse,
+  DEFAULT_DEADLINE_MS,
+  errorResponse,
+  OAuthError,
+  payloadTooLarge,
   readBodyBytes,
   readBodyText,
-} from './body.ts';
+  utf8,
+} from '@gatehouse/core';
+import { discoverAuthorizationServer } from './as-metadata.ts';
+import { extractBearerToken } from './bearer.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './body.ts';
 import { challengeResponse } from './challenge.ts';
 import { introspectAccessToken } from './introspection.ts';
 import { RemoteKeySet } from './jwks.ts';
@@ -38,6 +39,10 @@ import { RevocationFeed } from './revocation-feed.ts';
 import { TokenCache } from './token-cache.ts';
 import type { AuthInfo } from './verified-token.ts';
 import { looksLikeJwt, verifyJwtAccessToken } from './verify-jwt.ts';
+
+/** Core's body reader refuses an over-limit body with a 413 OAuthError, which the guard answers as is. */
+const isPayloadTooLarge = (err: unknown): err is OAuthError =>
+  err instanceof OAuthError && err.status === 413;
 
 /** Asymmetric JWS algorithms only: `none` and HMAC (a shared secret with the AS) are refused. */
 export const DEFAULT_ALGORITHMS = [
@@ -426,19 +431,16 @@ export function createGuard(options: GuardOptions): Guard {
     authenticate: (request) => authenticateWith(request, () => []),
 
     async check(request, body) {
-      if (body !== undefined) {
-        const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-        if (size > maxBodyBytes) return payloadTooLargeResponse();
-        return inspect(request, typeof body === 'string' ? body : bodyText(body));
-      }
-      let text: string;
       try {
-        text = await readBodyText(request, maxBodyBytes);
+        if (body === undefined)
+          return await inspect(request, await readBodyText(request.clone(), maxBodyBytes));
+        const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+        if (size > maxBodyBytes) throw payloadTooLarge(maxBodyBytes);
+        return await inspect(request, typeof body === 'string' ? body : utf8(body));
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return payloadTooLargeResponse();
+        if (isPayloadTooLarge(err)) return errorResponse(err);
         throw err;
       }
-      return inspect(request, text);
     },
 
     wrap(handler) {
@@ -448,14 +450,14 @@ export function createGuard(options: GuardOptions): Guard {
         try {
           // The body is read once, here, not from a clone (a clone tees the stream: dearer than
           // the rest of the guard); the handler gets a request rebuilt from the same bytes.
-          let bytes: Uint8Array<ArrayBuffer> | undefined;
+          let bytes: Uint8Array | undefined;
           try {
             bytes = await readBodyBytes(request, maxBodyBytes);
           } catch (err) {
-            if (err instanceof BodyTooLargeError) return payloadTooLargeResponse();
+            if (isPayloadTooLarge(err)) return errorResponse(err);
             throw err;
           }
-          const result = await inspect(request, bytes === undefined ? '' : bodyText(bytes));
+          const result = await inspect(request, utf8(bytes));
           if (result instanceof Response) return result;
           const forwarded =
             bytes === undefined
@@ -463,7 +465,7 @@ export function createGuard(options: GuardOptions): Guard {
               : new Request(request.url, {
                   method: request.method,
                   headers: request.headers,
-                  body: bytes,
+                  body: bytes as Uint8Array<ArrayBuffer>,
                   signal: request.signal,
                 });
           return await handler(forwarded, result.auth, result);
