@@ -314,3 +314,18 @@ describe('error shapes', () => {
     await login.body?.cancel();
   });
 });
+
+describe('client authentication', () => {
+  test('RFC 6749 §2.3: Basic credentials together with client_assertion_type are two methods at once (invalid_request)', async () => {
+    const response = await fetch(`${s.issuer}/oauth/revoke`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT}:x`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: 't', client_assertion_type: '' }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal((await response.json()).error, 'invalid_request');
+  });
+});

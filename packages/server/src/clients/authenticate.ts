@@ -47,7 +47,10 @@ export async function authenticateClient(
   if (header && !basic)
     throw new OAuthError('invalid_request', 'The Authorization header is not valid Basic.');
   const postedSecret = form.get('client_secret');
-  if (basic && (postedSecret !== undefined || form.has('client_assertion'))) {
+  if (
+    basic &&
+    (postedSecret !== undefined || form.has('client_assertion') || form.has('client_assertion_type'))
+  ) {
     throw new OAuthError('invalid_request', 'Use only one client authentication method per request.');
   }
   const fail = (description: string) =>
@@ -76,7 +79,7 @@ export async function authenticateClient(
     if (postedSecret !== undefined)
       throw new OAuthError('invalid_request', 'Use only one client authentication method per request.');
     if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION || !assertion) {
-      throw new OAuthError('invalid_client', `client_assertion_type must be ${JWT_BEARER_ASSERTION}.`);
+      throw fail(`client_assertion_type must be ${JWT_BEARER_ASSERTION}.`);
     }
     await verifyClientAssertion(ctx, client, assertion);
     return client;
