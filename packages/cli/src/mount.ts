@@ -16,12 +16,7 @@ export function mountMcpServer(
   options: { rootMetadata?: boolean } = {},
 ): void {
   const handle = (request: Request) => fetch(request);
-  // No HEAD: the GET opens a session's event stream.
-  as.mount(
-    path,
-    { POST: handle, GET: handle, DELETE: handle },
-    { maxBodyBytes: MCP_MAX_BODY_BYTES, head: false },
-  );
+  as.mount(path, { POST: handle, GET: handle, DELETE: handle }, { maxBodyBytes: MCP_MAX_BODY_BYTES });
   const metadata = { GET: handle };
   as.mount(`/.well-known/oauth-protected-resource${path}`, metadata, { cors: true });
   // The root form answers clients that look there first; one server per host may own it.

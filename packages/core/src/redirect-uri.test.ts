@@ -65,6 +65,6 @@ test('RFC 7591 §3.2.2: a refused redirect URI is named in a sentence', () => {
   assert.throws(() => validateRedirectUri('javascript:alert(1)'), {
     code: 'invalid_redirect_uri',
     description:
-      'The redirect URI "javascript:alert(1)" is refused: the "javascript:" scheme is not allowed.',
+      "The redirect URI 'javascript:alert(1)' is refused: the 'javascript:' scheme is not allowed.",
   });
 });

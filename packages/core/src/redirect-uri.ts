@@ -64,7 +64,7 @@ export function redirectUriProblem(uri: string): string | undefined {
   // `new URL` drops an empty fragment ("…/cb#"), so look at the text as well.
   if (url.hash !== '' || uri.includes('#')) return 'it must not contain a fragment';
   const scheme = url.protocol.slice(0, -1);
-  if (DANGEROUS_SCHEMES.has(scheme)) return `the "${scheme}:" scheme is not allowed`;
+  if (DANGEROUS_SCHEMES.has(scheme)) return `the '${scheme}:' scheme is not allowed`;
   if (url.username !== '' || url.password !== '') return 'it must not contain a username or password';
   if (scheme === 'https') return undefined;
   if (scheme === 'http') {
@@ -74,7 +74,7 @@ export function redirectUriProblem(uri: string): string | undefined {
   }
   // RFC 8252 §7.1: a private-use scheme is a reverse domain name, which always contains a dot.
   if (scheme.includes('.')) return undefined;
-  return `the scheme "${scheme}:" is neither https nor a reverse-domain private-use scheme (RFC 8252 §7.1)`;
+  return `the scheme '${scheme}:' is neither https nor a reverse-domain private-use scheme (RFC 8252 §7.1)`;
 }
 
 /**
@@ -85,7 +85,7 @@ export function redirectUriProblem(uri: string): string | undefined {
 export function validateRedirectUri(uri: string): void {
   const problem = redirectUriProblem(uri);
   if (problem)
-    throw new OAuthError('invalid_redirect_uri', `The redirect URI "${uri}" is refused: ${problem}.`);
+    throw new OAuthError('invalid_redirect_uri', `The redirect URI '${uri}' is refused: ${problem}.`);
 }
 
 /**
