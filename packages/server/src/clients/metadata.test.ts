@@ -98,7 +98,7 @@ test('RFC 7591 §3.2.2: every refusal is a sentence that names the field, never 
     [
       { ...base, redirect_uris: ['javascript:alert(1)'] },
       'redirect_uris[0]',
-      /^redirect_uris\[0\] is refused: the "javascript:" scheme is not allowed\.$/,
+      /^redirect_uris\[0\] is refused: the 'javascript:' scheme is not allowed\.$/,
     ],
     [
       { ...base, token_endpoint_auth_method: 'none', grant_types: ['client_credentials'] },
