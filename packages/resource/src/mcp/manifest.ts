@@ -10,8 +10,15 @@
  * };
  */
 export interface McpScopeManifest {
-  /** Tool name → scope needed to call it. Undeclared tools need `tools:execute`. */
+  /** Tool name → scope needed to call it. Undeclared tools need `toolScopeOf`'s answer, else `defaultToolScope`. */
   tools?: Record<string, string>;
+  /**
+   * Consulted for tools not in `tools`, for servers that learn their tools at run time (a gateway
+   * reads an upstream's `tools/list`); undefined falls through to `defaultToolScope`.
+   */
+  toolScopeOf?: (name: string) => string | undefined;
+  /** The scope of any other tool; default `tools:execute`. A gateway gives each server its own. */
+  defaultToolScope?: string;
   /** Resources by exact `uri` or RFC 6570 `uriTemplate`; undeclared ones need `resources:read`. */
   resources?: ReadonlyArray<ResourceScope>;
   /** Prompt name → scope needed to get it. Undeclared prompts need `prompts:execute`. */
@@ -39,6 +46,7 @@ export const MCP_BASE_SCOPES = {
 export function manifestScopes(manifest: McpScopeManifest): string[] {
   const scopes = new Set<string>([MCP_BASE_SCOPES.toolsList]);
   for (const scope of Object.values(manifest.tools ?? {})) scopes.add(scope);
+  if (manifest.defaultToolScope) scopes.add(manifest.defaultToolScope);
   scopes.add(MCP_BASE_SCOPES.resourcesRead);
   for (const r of manifest.resources ?? []) scopes.add(r.scope);
   scopes.add(MCP_BASE_SCOPES.resourcesSubscribe);
@@ -50,7 +58,12 @@ export function manifestScopes(manifest: McpScopeManifest): string[] {
 
 /** The scope needed to call `name`. */
 export function toolScope(manifest: McpScopeManifest, name: string): string {
-  return ownValue(manifest.tools, name) ?? MCP_BASE_SCOPES.toolsExecute;
+  return (
+    ownValue(manifest.tools, name) ??
+    manifest.toolScopeOf?.(name) ??
+    manifest.defaultToolScope ??
+    MCP_BASE_SCOPES.toolsExecute
+  );
 }
 
 /** The scope needed to get prompt `name`. */

@@ -71,3 +71,24 @@ test('RFC 9728 scopes_supported from the manifest never includes offline_access'
   assert.ok(!manifestScopes(manifest).includes('offline_access'));
   assert.ok(manifestScopes(manifest).includes('tools:execute:database'));
 });
+
+test('MCP scope policy: tools learned at run time take toolScopeOf, then the manifest default, then tools:execute', () => {
+  const learned: McpScopeManifest = {
+    tools: { write: 'tools:execute:fs:write' },
+    toolScopeOf: (name) => (name === 'read' ? 'tools:execute:fs:read' : undefined),
+    defaultToolScope: 'tools:execute:fs',
+  };
+  assert.deepEqual(requiredScopes(op('tools/call', { name: 'write' }), learned), [
+    { scope: 'tools:execute:fs:write' },
+  ]);
+  assert.deepEqual(requiredScopes(op('tools/call', { name: 'read' }), learned), [
+    { scope: 'tools:execute:fs:read' },
+  ]);
+  assert.deepEqual(requiredScopes(op('tools/call', { name: 'other' }), learned), [
+    { scope: 'tools:execute:fs' },
+  ]);
+  assert.ok(manifestScopes(learned).includes('tools:execute:fs'));
+  assert.deepEqual(requiredScopes(op('tools/call', { name: 'other' }), manifest), [
+    { scope: 'tools:execute' },
+  ]);
+});
