@@ -6,20 +6,56 @@
  * response is `RevocationFeedResponse`.
  */
 
-/** Answers whether a verified access token has been revoked, by its jti or its grant id. */
+import { scopeCovers } from './scope.ts';
+
+/**
+ * Answers whether a verified access token has been revoked, by its jti or its grant id, and
+ * whether its grant has been narrowed since it was issued.
+ */
 export interface RevocationSource {
   isRevoked(claims: { jti: string; gid?: string }): boolean;
+  /**
+   * The most a token of grant `gid` may carry from now on, when the user narrowed the grant after
+   * tokens were issued; undefined when the grant was never narrowed (or the entry has expired).
+   * A guard intersects a token's scopes with it ({@link narrowScopes}) before any scope check.
+   * Optional, so sources written before narrowing existed still compile.
+   */
+  narrowedScope?(gid: string): readonly string[] | undefined;
 }
 
 /**
- * One revoked grant (`gid`) or token (`jti`). `exp` is the latest expiry (unix seconds) of any
- * access token the entry covers: once it has passed, the entry can be forgotten.
+ * One revoked grant (`gid`) or token (`jti`), or a narrowed grant (`gid` with `scope`: from now on
+ * its tokens carry at most these space-delimited scopes). `exp` is the latest expiry (unix seconds)
+ * of any access token the entry covers: once it has passed, the entry can be forgotten.
+ *
+ * A guard that predates narrowing reads a narrowing entry as the revocation of its grant: it
+ * fails closed.
  */
-export type RevocationEntry = { gid: string; exp: number } | { jti: string; exp: number };
+export type RevocationEntry =
+  | { gid: string; exp: number }
+  | { jti: string; exp: number }
+  | { gid: string; scope: string; exp: number };
 
 /** Body of `GET <issuer>/oauth/revocations?after=<cursor>&wait=<seconds>`. */
 export interface RevocationFeedResponse {
   /** Opaque; pass it back as `after` to receive only newer entries. */
   cursor: string;
   revoked: RevocationEntry[];
+}
+
+/**
+ * The scopes of `held` that `cap` allows, along the hierarchy: a held scope that some capped scope
+ * covers is kept as is; a held scope that covers a capped one shrinks to the capped one
+ * (`tools:execute` capped at `tools:execute:filesystem` is `tools:execute:filesystem`). So caps
+ * compose: narrowing twice is narrowing to what both allow, in either order.
+ *
+ * @example narrowScopes(['tools:list', 'tools:execute'], ['tools:list']) // ['tools:list']
+ */
+export function narrowScopes(held: readonly string[], cap: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const h of held) {
+    if (cap.some((c) => scopeCovers(c, h))) out.add(h);
+    else for (const c of cap) if (scopeCovers(h, c)) out.add(c);
+  }
+  return [...out];
 }

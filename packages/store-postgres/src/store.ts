@@ -17,6 +17,7 @@ import type {
   UserRecord,
 } from '@gatehouse/server';
 import {
+  narrowedGrantScope,
   type Row,
   toAudit,
   toClient,
@@ -298,6 +299,29 @@ export class PostgresStore implements Store {
     });
   }
 
+  async narrowGrant(
+    id: string,
+    scope: string,
+    _now: number,
+    revocationExpiresAt: number,
+  ): Promise<string | undefined> {
+    // FOR UPDATE holds the grant's row until commit: concurrent narrowings (on any instance) apply
+    // one after the other, each to what the previous one left, so together they never widen it.
+    return this.#transaction(async (tx) => {
+      const [row] = await this.#rows(
+        'SELECT scope FROM grants WHERE id = $1 AND revoked_at IS NULL FOR UPDATE',
+        [id],
+        tx,
+      );
+      if (!row) return undefined;
+      const narrowed = narrowedGrantScope(row.scope as string, scope);
+      if (narrowed === row.scope) return narrowed;
+      await tx.query('UPDATE grants SET scope = $1 WHERE id = $2', [narrowed, id]);
+      await this.#insertRevocation(tx, { grant_id: id, scope: narrowed, expires_at: revocationExpiresAt });
+      return narrowed;
+    });
+  }
+
   /**
    * Appends a revocation entry and notifies listeners, inside the caller's transaction.
    *
@@ -310,9 +334,10 @@ export class PostgresStore implements Store {
    */
   async #insertRevocation(tx: PoolClient, entry: Omit<RevocationRecord, 'seq'>): Promise<void> {
     await tx.query('LOCK TABLE revocations IN EXCLUSIVE MODE');
-    await tx.query('INSERT INTO revocations (grant_id, jti, expires_at) VALUES ($1, $2, $3)', [
+    await tx.query('INSERT INTO revocations (grant_id, jti, scope, expires_at) VALUES ($1, $2, $3, $4)', [
       entry.grant_id ?? null,
       entry.jti ?? null,
+      entry.scope ?? null,
       entry.expires_at,
     ]);
     await notifyRevocation(tx);
@@ -388,10 +413,10 @@ export class PostgresStore implements Store {
   }
 
   async isRevoked(jti: string, grantId: string | undefined): Promise<boolean> {
-    const rows = await this.#rows('SELECT 1 FROM revocations WHERE jti = $1 OR grant_id = $2 LIMIT 1', [
-      jti,
-      grantId ?? null,
-    ]);
+    const rows = await this.#rows(
+      'SELECT 1 FROM revocations WHERE (jti = $1 OR grant_id = $2) AND scope IS NULL LIMIT 1',
+      [jti, grantId ?? null],
+    );
     return rows.length > 0;
   }
 

@@ -365,6 +365,72 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.hitRateLimit('never-hit', 60, 610), 1);
     });
 
+    test('narrowing a grant caps its scope and records one narrowing entry, which is not a revocation', async () => {
+      const wide = 'tools:list tools:execute resources:read offline_access';
+      await store.createGrant({ ...grant('g-narrow'), client_id: 'c-narrow', scope: wide });
+      const seen = (await store.listRevocations(0, 10_000)).at(-1)?.seq ?? 0;
+      const kept = 'tools:list resources:read offline_access';
+      assert.equal(await store.narrowGrant('g-narrow', kept, 10_000, 13_600), kept);
+      assert.equal(
+        (await store.getGrant('g-narrow'))?.scope,
+        kept,
+        'refreshes issue at most this from now on',
+      );
+      assert.equal((await store.getGrant('g-narrow'))?.revoked_at, undefined);
+      const entries = await store.listRevocations(seen, 10_000);
+      assert.deepEqual(
+        entries.map((e) => [e.grant_id, e.jti, e.scope, e.expires_at]),
+        [['g-narrow', undefined, kept, 13_600]],
+      );
+      assert.equal(await store.isRevoked('any-jti', 'g-narrow'), false, 'its tokens are capped, not revoked');
+
+      // A second page opened before the first narrowing cannot give back what was removed.
+      assert.equal(
+        await store.narrowGrant('g-narrow', 'tools:list tools:execute', 10_001, 13_601),
+        'tools:list',
+      );
+      // Narrowing to what the grant already is changes nothing and records nothing.
+      assert.equal(
+        await store.narrowGrant('g-narrow', 'tools:list resources:read', 10_002, 13_602),
+        'tools:list',
+      );
+      assert.deepEqual(
+        (await store.listRevocations(seen, 10_000)).map((e) => e.scope),
+        [kept, 'tools:list'],
+      );
+
+      assert.equal(await store.narrowGrant('no-such-grant', 'tools:list', 10_003, 13_603), undefined);
+      await store.revokeGrant('g-narrow', 10_004, 13_604);
+      assert.equal(
+        await store.narrowGrant('g-narrow', '', 10_005, 13_605),
+        undefined,
+        'a revoked grant stays revoked',
+      );
+      assert.equal(await store.isRevoked('any-jti', 'g-narrow'), true);
+    });
+
+    test('concurrent narrowings of one grant never widen it: it ends with what every one of them allows', async () => {
+      await store.createGrant({
+        ...grant('g-narrow-race'),
+        client_id: 'c-narrow',
+        scope: 'tools:list tools:execute resources:read prompts:list',
+      });
+      const caps = [
+        'tools:list tools:execute resources:read',
+        'tools:list tools:execute:filesystem resources:read prompts:list',
+        'tools:list tools:execute prompts:list',
+      ];
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          store.narrowGrant('g-narrow-race', caps[i % caps.length] as string, 11_000, 14_600),
+        ),
+      );
+      assert.deepEqual((await store.getGrant('g-narrow-race'))?.scope.split(' ').sort(), [
+        'tools:execute:filesystem',
+        'tools:list',
+      ]);
+    });
+
     test('audit events append in order and page by id', async () => {
       await store.appendAudit({ at: 1, type: 'login', user_id: 'u', detail: { ip: '127.0.0.1' } });
       await store.appendAudit({ at: 2, type: 'consent', user_id: 'u', client_id: 'c1' });

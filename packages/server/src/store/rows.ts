@@ -1,3 +1,4 @@
+import { formatScope, narrowScopes, parseScope } from '@gatehouse/core';
 import type {
   AuditEvent,
   AuthorizationCodeRecord,
@@ -27,6 +28,14 @@ const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? u
 const optNumber = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 
 const isTrue = (v: unknown): boolean => v === true || Number(v) === 1;
+
+/**
+ * What `narrowGrant` leaves of a grant's scope (`held`) under a cap, both space-delimited: their
+ * meet along the scope hierarchy, so a narrowing never widens. Shared by every SQL store.
+ */
+export function narrowedGrantScope(held: string, cap: string): string {
+  return formatScope(narrowScopes(parseScope(held), parseScope(cap)));
+}
 
 export function toClient(row: Row): ClientRecord {
   // resource_server comes from its own column only: metadata a registration supplied never sets it.
@@ -102,6 +111,7 @@ export function toRevocation(row: Row): RevocationRecord {
     seq: Number(row.seq),
     grant_id: opt(row.grant_id),
     jti: opt(row.jti),
+    scope: opt(row.scope),
     expires_at: Number(row.expires_at),
   };
 }

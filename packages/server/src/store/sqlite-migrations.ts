@@ -129,4 +129,9 @@ export const sqliteMigrations: readonly string[] = [
   `
   ALTER TABLE clients ADD COLUMN resource_server INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: narrowed grants. A revocation row with a scope caps the grant's tokens at that scope instead
+  // of revoking them, and travels to guards by the same feed, with the same latency.
+  `
+  ALTER TABLE revocations ADD COLUMN scope TEXT;
+  `,
 ];

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
+  narrowedGrantScope,
   type Row,
   toAudit,
   toClient,
@@ -267,6 +268,31 @@ export class SqliteStore implements Store {
     });
   }
 
+  async narrowGrant(
+    id: string,
+    scope: string,
+    _now: number,
+    revocationExpiresAt: number,
+  ): Promise<string | undefined> {
+    // Read and write inside one write transaction: concurrent narrowings apply one after the
+    // other, each to what the previous one left, so together they never widen the grant.
+    return this.#transaction(() => {
+      const row = this.#sql('SELECT scope FROM grants WHERE id = ? AND revoked_at IS NULL').get(id) as
+        | Row
+        | undefined;
+      if (!row) return undefined;
+      const narrowed = narrowedGrantScope(row.scope as string, scope);
+      if (narrowed === row.scope) return narrowed;
+      this.#sql('UPDATE grants SET scope = ? WHERE id = ?').run(narrowed, id);
+      this.#sql('INSERT INTO revocations (grant_id, scope, expires_at) VALUES (?, ?, ?)').run(
+        id,
+        narrowed,
+        revocationExpiresAt,
+      );
+      return narrowed;
+    });
+  }
+
   async saveRefreshToken(token: RefreshTokenRecord): Promise<void> {
     this.#insertRefreshToken(token);
   }
@@ -326,10 +352,9 @@ export class SqliteStore implements Store {
   }
 
   async isRevoked(jti: string, grantId: string | undefined): Promise<boolean> {
-    const row = this.#sql('SELECT 1 FROM revocations WHERE jti = ? OR grant_id = ? LIMIT 1').get(
-      jti,
-      grantId ?? null,
-    );
+    const row = this.#sql(
+      'SELECT 1 FROM revocations WHERE (jti = ? OR grant_id = ?) AND scope IS NULL LIMIT 1',
+    ).get(jti, grantId ?? null);
     return row !== undefined;
   }
 

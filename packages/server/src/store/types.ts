@@ -104,11 +104,16 @@ export interface RefreshTokenRecord {
   successor_response?: string | undefined;
 }
 
-/** A revocation entry: a grant or a single access token (by jti). Expires with the tokens it covers. */
+/**
+ * A revocation entry: a grant or a single access token (by jti), or a narrowed grant (`grant_id`
+ * with `scope`: its tokens carry at most that scope from now on). Expires with the tokens it covers.
+ */
 export interface RevocationRecord {
   seq: number;
   grant_id?: string | undefined;
   jti?: string | undefined;
+  /** Set on narrowing entries only: the space-delimited scope the grant was narrowed to. */
+  scope?: string | undefined;
   expires_at: number;
 }
 
@@ -197,6 +202,19 @@ export interface Store {
    * already revoked or does not exist.
    */
   revokeGrant(id: string, now: number, revocationExpiresAt: number): Promise<boolean>;
+  /**
+   * Narrows a live grant to at most `scope` (space-delimited; the grant's scope and `scope` meet
+   * along the hierarchy, see `narrowScopes`), so a narrowing can never widen, whatever the order
+   * of concurrent ones. When the scope shrinks it records a narrowing entry that expires at
+   * `revocationExpiresAt`, atomically, so guards cap tokens already issued. Returns the grant's
+   * scope afterwards, or undefined when the grant is missing or revoked.
+   */
+  narrowGrant(
+    id: string,
+    scope: string,
+    now: number,
+    revocationExpiresAt: number,
+  ): Promise<string | undefined>;
 
   saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
@@ -221,8 +239,9 @@ export interface Store {
 
   /** Records the revocation of one access token. */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
-  /** Revocation entries with seq greater than `after` that have not expired by `now`. */
+  /** Revocation and narrowing entries with seq greater than `after` that have not expired by `now`. */
   listRevocations(after: number, now: number): Promise<RevocationRecord[]>;
+  /** Whether the token or its grant is revoked (narrowing entries do not count). */
   isRevoked(jti: string, grantId: string | undefined): Promise<boolean>;
 
   saveSigningKey(key: SigningKeyRecord): Promise<void>;
