@@ -2,6 +2,13 @@
  * @gatehouse/gateway: each entry of a Gatehouse configuration file's `mcpServers` served at
  * `/mcp/<name>` behind the guard. Each part adds its exports here.
  */
-export { ConfigError } from './config/errors.ts';
+export { accessTokenTtlProblem, DURATION_HELP, parseDuration } from './config/duration.ts';
+export { ConfigError, type ConfigIssue } from './config/errors.ts';
 export { loadConfig, parseConfig } from './config/load.ts';
-export type { GatehouseConfig, McpServerConfig } from './config/schema.ts';
+export {
+  type GatehouseConfig,
+  type McpServerConfig,
+  SERVER_NAME,
+  serverDefaults,
+  USER_PLACEHOLDER,
+} from './config/schema.ts';
