@@ -76,6 +76,34 @@ export async function getJsonOrUndefined(io: Outbound, url: string): Promise<unk
   });
 }
 
+/**
+ * POSTs to an OAuth endpoint under the deadline and the caller's signal, and reads its JSON
+ * answer (undefined when the body is not JSON). An unreachable endpoint is `ClientError(code)`
+ * saying `unreachable`; the status is the caller's to judge.
+ */
+export async function postForJson(
+  io: Outbound,
+  url: string,
+  init: { headers: HeadersInit; body: BodyInit },
+  code: ClientErrorCode,
+  unreachable: string,
+): Promise<{ res: Response; json: Record<string, unknown> | undefined }> {
+  return withClientDeadline(io, url, code, async (signal) => {
+    let res: Response;
+    try {
+      res = await io.fetch(url, { method: 'POST', ...init, redirect: 'error', signal });
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      throw new ClientError(code, unreachable, { cause });
+    }
+    const json = (await res.json().catch((err: unknown) => {
+      if (signal.aborted) throw err;
+      return undefined;
+    })) as Record<string, unknown> | undefined;
+    return { res, json };
+  });
+}
+
 /** A form-encoded POST body (RFC 6749 §4.1.3 and friends). */
 export function formBody(params: Record<string, string | undefined>): URLSearchParams {
   const body = new URLSearchParams();

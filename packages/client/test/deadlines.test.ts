@@ -27,7 +27,8 @@ function client(options: { timeoutMs?: number; now?: () => number } = {}) {
     resource: fx.resource,
     store: new MemoryTokenStore(),
     interaction: headlessInteraction(),
-    timeoutMs: options.timeoutMs ?? 100,
+    // Long enough that the requests before the stalled one finish on a loaded machine.
+    timeoutMs: options.timeoutMs ?? 1000,
     now: options.now ?? (() => 1_000_000),
   });
 }
@@ -47,7 +48,7 @@ test(
     fx.options.stall = '/.well-known/oauth-protected-resource/mcp';
     const c = client();
     await assert.rejects(c.discover(), (err) =>
-      assertDeadline(err, 'discovery_failed', `${fx.base}/.well-known/oauth-protected-resource/mcp`, 100),
+      assertDeadline(err, 'discovery_failed', `${fx.base}/.well-known/oauth-protected-resource/mcp`, 1000),
     );
   },
 );
@@ -57,9 +58,9 @@ test(
   bounded,
   async () => {
     fx.options.stall = '/.well-known/oauth-authorization-server';
-    const c = client({ timeoutMs: 150 });
+    const c = client({ timeoutMs: 1500 });
     await assert.rejects(c.discover(), (err) =>
-      assertDeadline(err, 'discovery_failed', `${fx.base}/.well-known/oauth-authorization-server`, 150),
+      assertDeadline(err, 'discovery_failed', `${fx.base}/.well-known/oauth-authorization-server`, 1500),
     );
   },
 );
@@ -71,7 +72,7 @@ test(
     fx.options.stall = '/register';
     const c = client();
     await assert.rejects(c.fetch(fx.resource, { method: 'POST', body: '{}' }), (err) =>
-      assertDeadline(err, 'registration_failed', `${fx.base}/register`, 100),
+      assertDeadline(err, 'registration_failed', `${fx.base}/register`, 1000),
     );
   },
 );
@@ -86,7 +87,7 @@ test(
     fx.options.stall = '/token';
     clock += 2 * 3600_000;
     await assert.rejects(c.accessToken(), (err) =>
-      assertDeadline(err, 'token_request_failed', `${fx.base}/token`, 100),
+      assertDeadline(err, 'token_request_failed', `${fx.base}/token`, 1000),
     );
     assert.ok((await c.storedTokens())?.refresh_token, 'a timeout is not a dead grant');
   },

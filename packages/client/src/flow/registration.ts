@@ -1,6 +1,6 @@
 import { type AuthorizationServerMetadata, type ClientMetadata, matchRedirectUri } from '@gatehouse/core';
 import { ClientError } from '../errors.ts';
-import { type FetchLike, withClientDeadline } from '../http.ts';
+import { type FetchLike, postForJson } from '../http.ts';
 import type { StoredClient, TokenStore } from '../store/types.ts';
 import type { ClientAuthentication } from './client-auth.ts';
 
@@ -141,28 +141,16 @@ async function register(
     token_endpoint_auth_method: requestedMethod(as),
   };
   const endpoint = as.registration_endpoint as string;
-  const { res, json } = await withClientDeadline(options, endpoint, 'registration_failed', async (signal) => {
-    let res: Response;
-    try {
-      res = await options.fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(metadata),
-        redirect: 'error',
-        signal,
-      });
-    } catch (cause) {
-      if (signal.aborted) throw cause;
-      throw new ClientError('registration_failed', `registration endpoint of ${as.issuer} is unreachable`, {
-        cause,
-      });
-    }
-    const json = (await res.json().catch((err: unknown) => {
-      if (signal.aborted) throw err;
-      return undefined;
-    })) as Record<string, unknown> | undefined;
-    return { res, json };
-  });
+  const { res, json } = await postForJson(
+    options,
+    endpoint,
+    {
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(metadata),
+    },
+    'registration_failed',
+    `registration endpoint of ${as.issuer} is unreachable`,
+  );
   if (!res.ok || typeof json?.client_id !== 'string') {
     const error = typeof json?.error === 'string' ? json.error : `HTTP ${res.status}`;
     throw new ClientError('registration_failed', `registration with ${as.issuer} failed: ${error}`);

@@ -1,6 +1,6 @@
 import type { AuthorizationServerMetadata, TokenResponse } from '@gatehouse/core';
 import { ClientError } from '../errors.ts';
-import { type Outbound, withClientDeadline } from '../http.ts';
+import { formBody, type Outbound, postForJson } from '../http.ts';
 import { applyClientAuthentication, type ClientAuthentication } from './client-auth.ts';
 
 /**
@@ -22,30 +22,14 @@ export async function requestToken(
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
   });
-  const body = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) body.set(k, v);
+  const body = formBody(params);
   await applyClientAuthentication(auth, headers, body, as.issuer, options.now);
-  const endpoint = as.token_endpoint;
-  const { res, json } = await withClientDeadline(
+  const { res, json } = await postForJson(
     options,
-    endpoint,
+    as.token_endpoint,
+    { headers, body },
     'token_request_failed',
-    async (signal) => {
-      let res: Response;
-      try {
-        res = await options.fetch(endpoint, { method: 'POST', headers, body, redirect: 'error', signal });
-      } catch (cause) {
-        if (signal.aborted) throw cause;
-        throw new ClientError('token_request_failed', `token endpoint of ${as.issuer} is unreachable`, {
-          cause,
-        });
-      }
-      const json = (await res.json().catch((err: unknown) => {
-        if (signal.aborted) throw err;
-        return undefined;
-      })) as Record<string, unknown> | undefined;
-      return { res, json };
-    },
+    `token endpoint of ${as.issuer} is unreachable`,
   );
   if (!res.ok || !json || typeof json.access_token !== 'string') {
     const error = typeof json?.error === 'string' ? json.error : undefined;
