@@ -6,6 +6,7 @@ import type {
 import {
   DEFAULT_DEADLINE_MS,
   errorResponse,
+  narrowScopes,
   OAuthError,
   payloadTooLarge,
   readBodyBytes,
@@ -339,6 +340,21 @@ export function createGuard(options: GuardOptions): Guard {
     return (options.revocations?.isRevoked(ids) ?? false) || (feed?.isRevoked(ids) ?? false);
   }
 
+  /**
+   * A grant narrowed since the token was issued: the token still verifies, but its scopes shrink
+   * to what the user left before any scope check or handler sees them (the cached entry is kept).
+   */
+  function narrowed(auth: AuthInfo): AuthInfo {
+    const gid = auth.grantId;
+    if (gid === undefined) return auth;
+    let scopes = auth.scopes;
+    for (const source of [options.revocations, feed]) {
+      const cap = source?.narrowedScope?.(gid);
+      if (cap) scopes = narrowScopes(scopes, cap);
+    }
+    return scopes === auth.scopes ? auth : { ...auth, scopes };
+  }
+
   async function authenticateWith(
     request: Request,
     hintScopes: () => readonly string[],
@@ -357,7 +373,7 @@ export function createGuard(options: GuardOptions): Guard {
       if (unavailable) return errorResponse(unavailable);
       const auth = await verify(token);
       if (isRevoked(auth)) throw new OAuthError('invalid_token', 'The access token has been revoked.');
-      return auth;
+      return narrowed(auth);
     } catch (err) {
       if (err instanceof OAuthError && (err.code === 'invalid_token' || err.code === 'invalid_request')) {
         return challengeResponse({ resourceMetadataUrl, error: err, scopes: defaultChallengeScopes });

@@ -44,7 +44,8 @@ export type RevocationFeedState = 'syncing' | 'live' | 'stale';
  * what is newer than the cursor. Entries expire with the tokens they cover.
  *
  * Design of the feed (served by the AS): `GET <url>?after=<cursor>&wait=<s>` →
- * `200 {"cursor": "…", "revoked": [{"gid"|"jti": "…", "exp": <unix s>}]}`.
+ * `200 {"cursor": "…", "revoked": [{"gid"|"jti": "…", "exp": <unix s>}]}`; an entry with
+ * `"gid"` and `"scope"` narrows the grant instead of revoking it.
  *
  * Every request has a deadline (a long poll: its `wait` plus `timeoutMs`) and is aborted by
  * `close()`. Fail closed: until the first full list has arrived the feed is `syncing`, and a guard
@@ -88,6 +89,10 @@ export class RevocationFeed implements RevocationSource {
 
   isRevoked(claims: { jti: string; gid?: string }): boolean {
     return this.#set.isRevoked(claims);
+  }
+
+  narrowedScope(gid: string): readonly string[] | undefined {
+    return this.#set.narrowedScope(gid);
   }
 
   /** Starts following the feed (idempotent). */

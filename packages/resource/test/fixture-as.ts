@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RevocationEntry, RevocationSource } from '@gatehouse/core';
+import { narrowScopes, type RevocationEntry, type RevocationSource } from '@gatehouse/core';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 
 export interface MintOptions {
@@ -34,6 +34,8 @@ export interface TestAuthorizationServer {
   opaque(claims: Record<string, unknown>): string;
   revokeGrant(gid: string, exp?: number): void;
   revokeToken(jti: string, exp?: number): void;
+  /** From now on tokens of `gid` carry at most `scope` (space-delimited). */
+  narrowGrant(gid: string, scope: string, exp?: number): void;
   /** In-process view of the revocations, as the real AS gives its own guard. */
   revocations: RevocationSource;
   /** Replaces the signing key (new kid); old tokens stop verifying once the guard refetches. */
@@ -161,11 +163,23 @@ export async function startTestAuthorizationServer(
     },
     revokeGrant: (gid, exp = seconds() + 3600) => revoke({ gid, exp }),
     revokeToken: (jti, exp = seconds() + 3600) => revoke({ jti, exp }),
+    narrowGrant: (gid, scope, exp = seconds() + 3600) => revoke({ gid, scope, exp }),
     revocations: {
       isRevoked: ({ jti, gid }) =>
         entries.some((e) =>
-          'jti' in e.entry ? e.entry.jti === jti : gid !== undefined && e.entry.gid === gid,
+          'jti' in e.entry
+            ? e.entry.jti === jti
+            : !('scope' in e.entry) && gid !== undefined && e.entry.gid === gid,
         ),
+      narrowedScope: (gid) => {
+        let cap: string[] | undefined;
+        for (const { entry } of entries) {
+          if (!('scope' in entry) || entry.gid !== gid) continue;
+          const scope = entry.scope.split(' ').filter(Boolean);
+          cap = cap ? narrowScopes(cap, scope) : scope;
+        }
+        return cap;
+      },
     },
     async rotateKey() {
       key = await newKey();

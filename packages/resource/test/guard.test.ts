@@ -404,6 +404,70 @@ describe('revocation', () => {
   });
 });
 
+describe('narrowing (a grant the user narrowed after its tokens were issued)', () => {
+  test('RFC 6750 §3.1: in the same process the next request needing a removed scope gets 403 insufficient_scope, even while the token is cached; the token still verifies and the handler sees the narrowed scopes', async () => {
+    const { handler, seen } = makeGuard({ revocations: as.revocations });
+    const token = await as.mint({ scope: 'tools:list tools:execute', gid: 'grant-narrow-inproc' });
+    const call = (name: string) => handler(post(rpc('tools/call', { name, arguments: {} }), token));
+    assert.equal((await call('query')).status, 200);
+    as.narrowGrant('grant-narrow-inproc', 'tools:list tools:execute:filesystem');
+    const refused = await call('query');
+    assert.equal(refused.status, 403);
+    assert.equal(challenge(refused).error, 'insufficient_scope');
+    assert.equal(challenge(refused).scope, 'tools:execute:database');
+    assert.equal((await call('read_file')).status, 200, 'what is left still works');
+    assert.deepEqual(seen()?.scopes, ['tools:list', 'tools:execute:filesystem']);
+    assert.equal((await handler(post(rpc('tools/list'), token))).status, 200);
+  });
+
+  test('across processes the feed delivers a narrowing as fast as a revocation, and a guard that starts later gets it in the full list', {
+    timeout: 10_000,
+  }, async () => {
+    const { guard, handler, seen } = makeGuard({ revocationFeed: true });
+    try {
+      const token = await as.mint({ scope: 'tools:list tools:execute', gid: 'grant-narrow-remote' });
+      const query = () => handler(post(rpc('tools/call', { name: 'query', arguments: {} }), token));
+      await guard.ready();
+      assert.equal((await query()).status, 200);
+      as.narrowGrant('grant-narrow-remote', 'tools:list');
+      let res = await query();
+      while (res.status === 200) {
+        await new Promise((r) => setImmediate(r));
+        res = await query();
+      }
+      assert.equal(res.status, 403);
+      assert.equal(challenge(res).error, 'insufficient_scope');
+      assert.equal((await handler(post(rpc('tools/list'), token))).status, 200);
+      assert.deepEqual(seen()?.scopes, ['tools:list']);
+    } finally {
+      guard.close();
+    }
+    const later = makeGuard({ revocationFeed: true });
+    try {
+      const token = await as.mint({ scope: 'tools:list tools:execute', gid: 'grant-narrow-remote' });
+      const res = await later.handler(post(rpc('tools/call', { name: 'query', arguments: {} }), token));
+      assert.equal(res.status, 403);
+    } finally {
+      later.guard.close();
+    }
+  });
+
+  test('narrowings compose: a second narrowing of the same grant only narrows further', async () => {
+    const { handler, seen } = makeGuard({ revocations: as.revocations });
+    const token = await as.mint({
+      scope: 'tools:list tools:execute prompts:list',
+      gid: 'grant-narrow-twice',
+    });
+    as.narrowGrant('grant-narrow-twice', 'tools:list tools:execute');
+    as.narrowGrant('grant-narrow-twice', 'tools:execute:filesystem prompts:list');
+    assert.equal(
+      (await handler(post(rpc('tools/call', { name: 'read_file', arguments: {} }), token))).status,
+      200,
+    );
+    assert.deepEqual(seen()?.scopes, ['tools:execute:filesystem']);
+  });
+});
+
 describe('origin', () => {
   test('DNS rebinding: a foreign Origin is refused with 403; the resource origin passes', async () => {
     const { handler } = makeGuard();

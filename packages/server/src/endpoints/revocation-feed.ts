@@ -7,7 +7,9 @@ const MAX_WAIT_SECONDS = 25;
  * `GET /oauth/revocations?after=<cursor>&wait=<seconds>`: the feed guards in other processes
  * follow to learn of revocations within a second. A long poll: with nothing newer than `after`,
  * the request is held until a revocation happens or `wait` runs out. Entries carry only grant ids
- * and token ids (never tokens) and disappear once the tokens they cover have expired.
+ * and token ids (never tokens) and disappear once the tokens they cover have expired. A narrowed
+ * grant is an entry `{ gid, scope, exp }`: its tokens carry at most `scope` from now on, learned
+ * with the same latency as a revocation.
  */
 export async function revocationFeedEndpoint(ctx: Context, request: Request): Promise<Response> {
   const url = new URL(request.url);
