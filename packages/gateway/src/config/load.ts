@@ -43,6 +43,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 /** Validates an already-parsed configuration (see `loadConfig`). @throws ConfigError */
 export function parseConfig(raw: unknown, options: ParseConfigOptions): GatehouseConfig {
   const issues: ConfigIssue[] = [];
+  findProtoKeys(raw, [], issues);
+  if (issues.length) throw new ConfigError(options.file, issues);
   const expanded = expandReferences(raw, options.env ?? process.env, issues);
   const result = gatehouseConfigSchema.safeParse(expanded, { error: genericMessage });
   if (!result.success) issues.push(...result.error.issues.flatMap(toConfigIssues));
@@ -64,6 +66,21 @@ function parseJson(file: string, text: string): unknown {
     const at = where ? ` at line ${where[1]} column ${where[2]}` : '';
     throw new ConfigError(file, [{ path: '', message: `expected JSON; the text is not valid JSON${at}` }]);
   }
+}
+
+/**
+ * JSON.parse keeps a `__proto__` key as data, but copying it into an ordinary object (as the
+ * schema does) would set a prototype instead and the entry would silently vanish: refused outright.
+ */
+function findProtoKeys(value: unknown, path: PropertyKey[], issues: ConfigIssue[]): void {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) findProtoKeys(item, [...path, i], issues);
+  } else if (isObject(value))
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__')
+        issues.push({ path: formatPath([...path, key]), message: 'is not allowed as a key' });
+      else findProtoKeys(value[key], [...path, key], issues);
+    }
 }
 
 /** The string values that may say `${env:NAME}`: those that carry secrets or differ per machine. */
