@@ -122,7 +122,11 @@ export async function startGatehouse(options: { profileDir?: string | undefined 
         await send(`${interaction}/login`, { csrf: csrfOf(html), username: USERNAME, password: PASSWORD });
         continue;
       }
-      const res = await send(`${interaction}/consent`, { csrf: csrfOf(html), decision: 'approve' });
+      const res = await send(`${interaction}/consent`, {
+        csrf: csrfOf(html),
+        decision: 'approve',
+        scope: BENCH_SCOPE,
+      });
       location = res.headers.get('location') ?? '';
     }
     const code = new URL(location).searchParams.get('code') ?? '';

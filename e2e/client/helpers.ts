@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import { type AuthorizationInteraction, type FetchLike, loopbackInteraction } from '@gatehouse/client';
 import type { Browser } from 'playwright-core';
-import { Agent, csrfOf } from '../helpers/agent.ts';
+import { Agent, approvedScopeOf, csrfOf } from '../helpers/agent.ts';
 import { launchChromium, signInAndConsent } from '../helpers/browser.ts';
 import { addUser, gatehouse, type RunningGatehouse, serve } from '../helpers/gatehouse-cli.ts';
 import { tempDir } from '../helpers/temp.ts';
@@ -93,7 +93,7 @@ export function formInteraction(
             }
             const consent = await agent.fetch(`${interaction}/consent`, {
               method: 'POST',
-              form: { csrf: csrfOf(page), decision: 'approve' },
+              form: { csrf: csrfOf(page), decision: 'approve', scope: approvedScopeOf(page) },
             });
             location = consent.headers.get('location');
             if (!location) throw new Error(`consent answered ${consent.status}`);

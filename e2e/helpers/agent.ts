@@ -44,6 +44,16 @@ export const csrfOf = (page: string): string => {
   return token;
 };
 
+/**
+ * The `scope` a person submits by approving a consent page as shown: the ticked checkboxes and the
+ * required scopes' hidden fields, space-joined (the server reads its repeated `scope` fields so).
+ */
+export const approvedScopeOf = (page: string): string =>
+  [...page.matchAll(/<input type="(hidden|checkbox)"[^>]*\bname="scope"[^>]*>/g)]
+    .filter((m) => m[1] === 'hidden' || /\schecked\b/.test(m[0]))
+    .map((m) => /value="([^"]*)"/.exec(m[0])?.[1] ?? '')
+    .join(' ');
+
 /** A PKCE verifier and its S256 challenge (RFC 7636 §4.1–4.2), computed independently of core. */
 export function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
@@ -128,7 +138,7 @@ export async function authorize(options: FlowOptions): Promise<FlowResult> {
     consentPage = page;
     response = await agent.fetch(`${interaction}/consent`, {
       method: 'POST',
-      form: { csrf: csrfOf(page), decision: options.decision ?? 'approve' },
+      form: { csrf: csrfOf(page), decision: options.decision ?? 'approve', scope: approvedScopeOf(page) },
     });
     location = response.headers.get('location');
     if (!location) throw new Error(`consent gave ${response.status}: ${await response.text()}`);

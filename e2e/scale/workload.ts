@@ -4,7 +4,7 @@
  * every instance. Records what clients received, so a test can check afterwards that nothing a
  * client was told is lost.
  */
-import { Agent, csrfOf, pkce } from '../helpers/agent.ts';
+import { Agent, approvedScopeOf, csrfOf, pkce } from '../helpers/agent.ts';
 import { ConnectionFailed, type Traffic } from './traffic.ts';
 
 export interface WorkloadConfig {
@@ -125,7 +125,7 @@ export class Workload {
         if (page.includes('name="decision"')) {
           response = await step(`${location}/consent`, {
             method: 'POST',
-            form: { csrf: csrfOf(page), decision: 'approve' },
+            form: { csrf: csrfOf(page), decision: 'approve', scope: approvedScopeOf(page) },
           });
         }
         location = response.headers.get('location') ?? '';

@@ -45,6 +45,16 @@ export class Agent {
 
 export const csrfOf = (page: string): string => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 
+/**
+ * The `scope` a person submits by approving a consent page as shown: the ticked checkboxes and the
+ * required scopes' hidden fields, space-joined (the server reads its repeated `scope` fields so).
+ */
+export const approvedScopeOf = (page: string): string =>
+  [...page.matchAll(/<input type="(hidden|checkbox)"[^>]*\bname="scope"[^>]*>/g)]
+    .filter((m) => m[1] === 'hidden' || /\schecked\b/.test(m[0]))
+    .map((m) => /value="([^"]*)"/.exec(m[0])?.[1] ?? '')
+    .join(' ');
+
 export interface FlowInput {
   issuer: string;
   clientId: string;
@@ -92,7 +102,7 @@ export async function authorizationCodeFlow(input: FlowInput) {
     }
     response = await agent.fetch(`${interaction}/consent`, {
       method: 'POST',
-      form: { csrf: csrfOf(page), decision: 'approve' },
+      form: { csrf: csrfOf(page), decision: 'approve', scope: approvedScopeOf(page) },
     });
     location = response.headers.get('location') as string;
   }

@@ -1,4 +1,4 @@
-import { defaultScopes, isLoopbackHost, type ScopeDefinition } from '@gatehouse/core';
+import { defaultScopes, isLoopbackHost, OFFLINE_ACCESS, type ScopeDefinition } from '@gatehouse/core';
 import type { Store } from './store/types.ts';
 
 /**
@@ -26,6 +26,27 @@ export interface AuthorizationServerConfig {
   scopes?: readonly ScopeDefinition[];
   /** Scopes granted when a request names none. Default: every scope in the catalogue. */
   defaultScopes?: string[];
+  /**
+   * The consent page's choices. Each requested scope is a checkbox, ticked unless listed in
+   * `uncheckedByDefault`; a scope listed in `required` (or under one, e.g. `tools:execute` makes
+   * `tools:execute:filesystem` required) cannot be unticked: it is granted whenever the user
+   * approves a request that names it. Neither list adds a scope the client did not request.
+   * Names must be in the catalogue (or `offline_access`). Default: none required, all ticked.
+   */
+  consent?: {
+    /** Scopes the user cannot untick, e.g. `['tools:list']`. Default []. */
+    required?: string[];
+    /** Scopes offered unticked, e.g. `['tools:execute:database']`. Default []. */
+    uncheckedByDefault?: string[];
+  };
+  /**
+   * The tools a resource offers and the scope each needs, so the consent page can name the tools a
+   * scope unlocks ("read_file, write_file and 12 more"). Called once per consent page; should it
+   * fail or take longer than 2 s, the page shows the sentences alone. Default: no tool names.
+   *
+   * @example toolsOf: async () => Object.entries(manifest.tools).map(([name, scope]) => ({ name, scope }))
+   */
+  toolsOf?: (resource: string) => Promise<Array<{ name: string; scope: string }>>;
   /** Access token lifetime, 900–3600. Default 3600. */
   accessTokenTtl?: number;
   /** Refresh token absolute lifetime. Default 30 days. */
@@ -86,9 +107,13 @@ export interface AuthorizationServerConfig {
 
 /** The configuration with its defaults filled in. It holds no secret: the master secret stays out. */
 export type ResolvedConfig = Required<
-  Omit<AuthorizationServerConfig, 'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError'>
+  Omit<
+    AuthorizationServerConfig,
+    'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError' | 'consent'
+  >
 > & {
   registration: Required<NonNullable<AuthorizationServerConfig['registration']>>;
+  consent: Required<NonNullable<AuthorizationServerConfig['consent']>>;
   clientIdMetadataDocuments: NonNullable<AuthorizationServerConfig['clientIdMetadataDocuments']>;
   /** Undefined: the HTTP layer's default (one JSON line on stderr). */
   onError: AuthorizationServerConfig['onError'];
@@ -127,6 +152,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     throw new Error(`accessTokenTtl must be between 900 and 3600 seconds, got ${accessTokenTtl}`);
   }
   const scopes = config.scopes ?? defaultScopes;
+  const consent = resolveConsent(config.consent, scopes);
   const resources = config.resources ?? [`${config.issuer}/mcp`];
   // The master secret is not copied: nothing a handler returns or a logger prints can reach it.
   const { masterSecret: _, ...rest } = config;
@@ -137,6 +163,8 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     defaultResource: config.defaultResource ?? (resources[0] as string),
     scopes,
     defaultScopes: config.defaultScopes ?? scopes.map((s) => s.name),
+    consent,
+    toolsOf: config.toolsOf ?? (async () => []),
     accessTokenTtl,
     refreshTokenTtl: config.refreshTokenTtl ?? 30 * 86400,
     refreshTokenIdleTtl: config.refreshTokenIdleTtl ?? 14 * 86400,
@@ -155,4 +183,30 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     now: config.now ?? (() => Math.floor(Date.now() / 1000)),
     secureCookies: !insecure,
   };
+}
+
+/** The consent lists with their defaults; a name the catalogue lacks, or in both lists, is refused. */
+function resolveConsent(
+  consent: AuthorizationServerConfig['consent'],
+  scopes: readonly ScopeDefinition[],
+): ResolvedConfig['consent'] {
+  const required = consent?.required ?? [];
+  const uncheckedByDefault = consent?.uncheckedByDefault ?? [];
+  const known = new Set([...scopes.map((s) => s.name), OFFLINE_ACCESS]);
+  for (const [key, list] of [
+    ['required', required],
+    ['uncheckedByDefault', uncheckedByDefault],
+  ] as const) {
+    const unknown = list.find((name) => !known.has(name));
+    if (unknown !== undefined) {
+      throw new Error(
+        `consent.${key}: "${unknown}" is not a scope of this server; add it to scopes or remove it`,
+      );
+    }
+  }
+  const both = required.find((name) => uncheckedByDefault.includes(name));
+  if (both !== undefined) {
+    throw new Error(`consent: "${both}" is both required and unchecked by default; keep it in one list`);
+  }
+  return { required: [...required], uncheckedByDefault: [...uncheckedByDefault] };
 }

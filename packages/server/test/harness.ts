@@ -10,6 +10,16 @@ import type { ClientRecord } from '../src/store/types.ts';
 import { CLIENT_SECRET_PREFIX, createOpaqueToken } from '../src/tokens/opaque.ts';
 import { hashPassword } from '../src/users/password.ts';
 
+/**
+ * The `scope` a person submits by approving a consent page as shown: the ticked checkboxes and the
+ * required scopes' hidden fields, space-joined (the server reads its repeated `scope` fields so).
+ */
+export const approvedScopeOf = (page: string): string =>
+  [...page.matchAll(/<input type="(hidden|checkbox)"[^>]*\bname="scope"[^>]*>/g)]
+    .filter((m) => m[1] === 'hidden' || /\schecked\b/.test(m[0]))
+    .map((m) => /value="([^"]*)"/.exec(m[0])?.[1] ?? '')
+    .join(' ');
+
 /** A clock the test moves by hand. */
 export function frozenClock(start = 1_800_000_000) {
   let now = start;
@@ -126,7 +136,11 @@ export async function startAuthorizationServer(options: Partial<AuthorizationSer
       html = await res.text();
     }
     res = keep(
-      await post(`${interaction}/consent`, { csrf: csrfOf(html), decision: 'approve' }, { cookie: jar() }),
+      await post(
+        `${interaction}/consent`,
+        { csrf: csrfOf(html), decision: 'approve', scope: approvedScopeOf(html) },
+        { cookie: jar() },
+      ),
     );
     location = res.headers.get('location') as string;
     const code = new URL(location).searchParams.get('code') as string;

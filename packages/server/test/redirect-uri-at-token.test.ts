@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createPkcePair } from '@gatehouse/core';
+import { createPkcePair, defaultScopes } from '@gatehouse/core';
 import { frozenClock, type Harness, startAuthorizationServer } from './harness.ts';
 
 /**
@@ -46,7 +46,12 @@ async function codeWithoutRedirectUri(clientId: string, user: { username: string
   assert.equal(login.status, 303);
   const approved = await h.post(
     `${interaction}/consent`,
-    { csrf: await csrfOf(await get(interaction)), decision: 'approve' },
+    {
+      csrf: await csrfOf(await get(interaction)),
+      decision: 'approve',
+      // Everything the request (the default scope) asked for, as each box is ticked by default.
+      scope: defaultScopes.map((s) => s.name).join(' '),
+    },
     headers(),
   );
   const location = new URL(approved.headers.get('location') as string);

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
-import { createPkcePair } from '@gatehouse/core';
+import { createPkcePair, defaultScopes } from '@gatehouse/core';
 import {
   createAuthorizationServer,
   hashPassword,
@@ -24,6 +24,9 @@ import { withTestDatabase } from './testing.ts';
 const LIMIT = 5;
 const PASSWORD = 'correct horse battery';
 const REDIRECT_URI = 'http://127.0.0.1/callback';
+
+/** What approving the consent screen as shown submits: every scope of the default request. */
+const APPROVED_SCOPE = defaultScopes.map((s) => s.name).join(' ');
 
 async function startServer(store: Store) {
   const http = createServer();
@@ -118,6 +121,7 @@ async function startServer(store: Store) {
     const res = await browser.post(`${browser.interaction}/consent`, {
       csrf: browser.csrf,
       decision: 'approve',
+      scope: APPROVED_SCOPE,
     });
     const code = new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
     assert.ok(code, 'the approval redirects with a code');
@@ -205,7 +209,11 @@ function scenarios(name: string, open: () => Promise<Store>): void {
       const browser = await server.atConsent(user);
       const responses = await Promise.all(
         Array.from({ length: 5 }, () =>
-          browser.post(`${browser.interaction}/consent`, { csrf: browser.csrf, decision: 'approve' }),
+          browser.post(`${browser.interaction}/consent`, {
+            csrf: browser.csrf,
+            decision: 'approve',
+            scope: APPROVED_SCOPE,
+          }),
         ),
       );
       const codes = responses.filter((r) => r.status === 302);

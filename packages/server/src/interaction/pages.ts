@@ -1,4 +1,3 @@
-import type { ScopeDefinition } from '@gatehouse/core';
 import { html, type SafeHtml } from './html.ts';
 
 export const STYLESHEET_PATH = '/assets/gatehouse.css';
@@ -77,46 +76,6 @@ ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
   );
 }
 
-export interface ConsentView {
-  action: string;
-  csrf: string;
-  clientName: string;
-  /** The verified domain for a CIMD client; undefined for clients whose identity is unverified. */
-  verifiedDomain?: string | undefined;
-  /** Registered by this server's administrator (not self-registered). */
-  preregistered?: boolean;
-  redirectHost: string;
-  scopes: ScopeDefinition[];
-  username: string;
-  resource: string;
-}
-
-/** A sentence such as "This application wants to run filesystem tools and read resources." */
-export function consentPage(view: ConsentView): string {
-  return layout(
-    'Authorize access',
-    html`<h1>Authorize <span class="client-name">${view.clientName}</span></h1>
-${
-  view.verifiedDomain
-    ? html`<p class="identity verified">Verified: this application is published by <strong>${view.verifiedDomain}</strong>.</p>`
-    : view.preregistered
-      ? html`<p class="identity verified">Registered by the administrator of this server.</p>`
-      : html`<p class="identity unverified">Unverified application: Gatehouse cannot confirm who publishes it. Only continue if you trust it.</p>`
-}
-<p>Signed in as <strong>${view.username}</strong>. This application wants to:</p>
-<ul class="scopes">
-${view.scopes.map((s) => html`<li data-scope="${s.name}">${s.description}</li>`)}
-</ul>
-<p class="resource">on <code>${view.resource}</code></p>
-<p class="redirect">After you decide, you will be sent to <strong class="redirect-host">${view.redirectHost}</strong>.</p>
-<form method="post" action="${view.action}">
-<input type="hidden" name="csrf" value="${view.csrf}">
-<button type="submit" name="decision" value="approve">Approve</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>`,
-  );
-}
-
 export function errorPage(title: string, message: string): string {
   return layout(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p>`);
 }
@@ -133,6 +92,20 @@ button.secondary{background:#e7e5e4;color:#1c1917}
 .verified{color:#15803d}
 .unverified{color:#b45309}
 ul.scopes li{margin:.25rem 0}
+h2{font-size:1.05rem;margin:1rem 0 .25rem}
+code{overflow-wrap:anywhere}
+fieldset.scopes{border:1px solid #d6d3d1;border-radius:8px;margin:1rem 0;padding:.25rem 1rem .5rem;min-width:0}
+fieldset.scopes legend{font-weight:600;padding:0 .25rem}
+ul.choices{list-style:none;padding:0;margin:0}
+ul.choices ul.choices{padding-left:1.85rem}
+ul.choices li{margin:.6rem 0}
+.choice{display:flex;gap:.6rem;align-items:flex-start}
+.choice input{display:block;flex:none;width:1.2rem;height:1.2rem;margin:.15rem 0 0;padding:0;accent-color:#1d4ed8}
+.choice label{margin:0;min-width:0;overflow-wrap:anywhere}
+.choice .tools{display:block;color:#57534e;font-size:.9rem}
+.choice .required{color:#57534e;font-size:.9rem}
+:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}
+@media (max-width:30rem){main{margin:0;border-radius:0;box-shadow:none;padding:1.25rem}}
 ul.apps{list-style:none;padding:0}
 ul.apps>li{border-top:1px solid #e7e5e4;padding:1rem 0}
 .meta{color:#57534e;font-size:.9rem;margin:.25rem 0}
