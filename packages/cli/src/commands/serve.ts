@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { protectDemo } from '@gatehouse/demo-mcp';
+import { demoManifest, protectDemo } from '@gatehouse/demo-mcp';
 import { createAuthorizationServer, refuseMalformedRequest, toNodeListener } from '@gatehouse/server';
 import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { mountMcpServer } from '../mount.ts';
@@ -67,7 +67,13 @@ export async function run(args: string[]): Promise<number> {
 
   let as: Awaited<ReturnType<typeof createAuthorizationServer>>;
   try {
-    as = await createAuthorizationServer({ issuer, store: data.store, masterSecret: data.masterSecret });
+    as = await createAuthorizationServer({
+      issuer,
+      store: data.store,
+      masterSecret: data.masterSecret,
+      // The consent page names the demo's tools each scope unlocks, from the manifest the guard enforces.
+      toolsOf: async () => Object.entries(demoManifest.tools).map(([name, scope]) => ({ name, scope })),
+    });
   } catch (err) {
     server.close();
     await data.store.close();
