@@ -1,0 +1,100 @@
+import type { Client, Implementation } from '@modelcontextprotocol/client';
+import type { McpServerConfig } from '../config/schema.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { UpstreamError } from './errors.ts';
+import { Supervisor, type UpstreamStatus } from './supervisor.ts';
+import { systemTimers, type Timers } from './timers.ts';
+
+export { UpstreamError, type UpstreamErrorReason } from './errors.ts';
+export type { UpstreamStatus } from './supervisor.ts';
+
+const DEFAULT_CLIENT_INFO: Implementation = { name: 'gatehouse-gateway', version: '0.1.0' };
+
+/**
+ * The gateway's connections to its upstream MCP servers, through the official SDK v2 client:
+ * stdio processes (shared, or one per user with `${user}` in args, env and cwd) and Streamable
+ * HTTP connections (with the configured static headers, never the MCP client's token).
+ *
+ * - Started on first use; a stdio process stops after `process.idleSeconds` without requests;
+ *   at most `process.maxProcesses` run (the least recently used idle one makes room; when all
+ *   are busy the request fails as `unavailable`).
+ * - A process that crashes fails its requests in flight as `crashed`; the next request starts a
+ *   new one, immediately after one crash and with a doubling wait (250 ms … 30 s) after several.
+ * - Every request has the server's `timeoutMs` (default 30 s): a slow or dead upstream fails as
+ *   `timeout` with a sentence naming the server, never a hang.
+ * - stderr goes to `log(server, line)` line by line, with the pool's own events (start, idle
+ *   stop, crash). Processes are stopped by `close()` and killed if the gateway exits first.
+ * - Upstream requests to the client (sampling, elicitation, roots) are refused with JSON-RPC
+ *   "method not found": the gateway's client declares none of those capabilities.
+ *
+ * In shared mode one `Client` serves every user: send requests with `client.request(...)`
+ * (which never answers from the SDK's response cache) rather than the caching list helpers.
+ *
+ * @example
+ * const pool = new UpstreamPool({ servers: { files: { command: 'npx', args: ['server', '/srv/${user}'],
+ *   process: { mode: 'per-user' } } } });
+ * const client = await pool.client('files', 'alice', request.signal);
+ * const result = await client.request({ method: 'tools/list', params: {} });
+ */
+export class UpstreamPool {
+  readonly #supervisors = new Map<string, Supervisor>();
+  readonly #onExit = () => {
+    for (const supervisor of this.#supervisors.values()) supervisor.killNow();
+  };
+  #closed = false;
+
+  constructor(options: {
+    servers: Record<string, McpServerConfig>;
+    log?: (server: string, line: string) => void;
+    clientInfo?: Implementation;
+    /** The clock and timers for idle stops and backoff (tests pass a manual one). */
+    timers?: Timers;
+    backoff?: BackoffOptions;
+  }) {
+    const log = options.log ?? ((server, line) => process.stderr.write(`[${server}] ${line}\n`));
+    for (const [name, config] of Object.entries(options.servers)) {
+      this.#supervisors.set(
+        name,
+        new Supervisor({
+          name,
+          config,
+          clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
+          timers: options.timers ?? systemTimers,
+          backoff: options.backoff ?? {},
+          log: (line) => log(name, line),
+        }),
+      );
+    }
+    process.on('exit', this.#onExit);
+  }
+
+  /**
+   * A connected client for `server`; in per-user mode the one of `user` (the token's `sub`).
+   * Starts the process or connection on first use. `signal` ends this caller's wait only: a
+   * start that others wait for goes on. Fails with {@link UpstreamError}.
+   */
+  async client(server: string, user: string, signal?: AbortSignal): Promise<Client> {
+    const supervisor = this.#supervisors.get(server);
+    if (!supervisor) {
+      throw new UpstreamError(
+        server,
+        'unavailable',
+        `No MCP server is configured under the name "${server}".`,
+      );
+    }
+    return supervisor.client(user, signal);
+  }
+
+  /** Each configured server: transport, mode, running processes or connections, last error. */
+  status(): UpstreamStatus[] {
+    return [...this.#supervisors.values()].map((supervisor) => supervisor.status());
+  }
+
+  /** Stops every process and connection; later requests fail as `unavailable`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#supervisors.values()].map((supervisor) => supervisor.close()));
+    process.off('exit', this.#onExit);
+  }
+}
