@@ -18,6 +18,9 @@ export async function revocationFeedEndpoint(ctx: Context, request: Request): Pr
   if (wait > 0) {
     await ctx.revocations.sync();
     await ctx.revocations.waitForNewer(after, wait * 1000, request.signal);
+    // The guard went away (closed, or shut down with the server): nobody reads the answer, and the
+    // store may be closing, so it is not asked.
+    if (request.signal.aborted) return new Response(null, { status: 204 });
   }
   const { cursor, revoked } = await ctx.revocations.entriesAfter(after);
   const body: RevocationFeedResponse = { cursor: String(cursor), revoked };

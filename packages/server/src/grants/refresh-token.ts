@@ -1,4 +1,11 @@
-import { OAuthError, parseScope, scopeCovers, type TokenResponse } from '@gatehouse/core';
+import {
+  formatScope,
+  narrowScopes,
+  OAuthError,
+  parseScope,
+  scopeCovers,
+  type TokenResponse,
+} from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../store/types.ts';
 import { createOpaqueToken, isWellFormedOpaqueToken, REFRESH_TOKEN_PREFIX } from '../tokens/opaque.ts';
@@ -75,7 +82,8 @@ export async function refreshTokenGrant(
   const grant = await liveGrant(ctx, token, now);
   if (token.rotated_at !== undefined) return handleRotated(ctx, token, now);
 
-  const held = parseScope(token.scope);
+  // A grant the user narrowed since this token was issued caps what the token still holds.
+  const held = narrowScopes(parseScope(token.scope), parseScope(grant.scope));
   let scope = held;
   if (form.has('scope')) {
     const requested = parseScope(form.get('scope'));
@@ -97,12 +105,12 @@ export async function refreshTokenGrant(
     ...(await accessTokenResponse(ctx, grant, scope, now)),
     refresh_token: nextToken,
   };
-  // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces.
+  // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces (as narrowed).
   const successor: RefreshTokenRecord = {
     token_hash: ctx.secrets.hash(nextToken),
     grant_id: grant.id,
     client_id: client.client_id,
-    scope: token.scope,
+    scope: formatScope(held),
     created_at: now,
     expires_at: grant.expires_at,
   };

@@ -1,7 +1,8 @@
-import type { Router } from '@gatehouse/core';
+import { formatScope, hasScope, parseScope, type Router, scopeCovers } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import { readForm } from '../http/form.ts';
-import { appsPage, connectedApps } from './account/apps-page.ts';
+import type { GrantRecord, UserRecord } from '../store/types.ts';
+import { appsPage, connectedApps, fixedScope } from './account/apps-page.ts';
 import { errorPage, loginPage } from './pages.ts';
 import { page, redirect } from './responses.ts';
 import { currentUser, startSession } from './session.ts';
@@ -16,8 +17,9 @@ const ACCOUNT_PURPOSE = 'account';
 
 /**
  * The account pages: `GET|POST /login` (standalone sign-in), `POST /logout`, `GET /account/apps`
- * (connected apps) and `POST /account/apps/revoke`. Server-rendered, no script; every form is
- * CSRF-protected and every post answers with a 303 so a reload never repeats it.
+ * (connected apps), `POST /account/apps/narrow` and `POST /account/apps/revoke`. Server-rendered,
+ * no script; every form is CSRF-protected and every post answers with a 303 so a reload never
+ * repeats it.
  */
 export function addAccountRoutes(router: Router, ctx: Context): void {
   const login = (request: Request) => showLogin(ctx, request);
@@ -32,6 +34,7 @@ export function addAccountRoutes(router: Router, ctx: Context): void {
     .add('/logout', { POST: (request) => signOut(ctx, request) }, page)
     .add('/account', { GET: apps }, page)
     .add(ACCOUNT_HOME, { GET: apps }, page)
+    .add('/account/apps/narrow', { POST: (request) => narrowApp(ctx, request) }, page)
     .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) }, page);
 }
 
@@ -73,9 +76,12 @@ async function showApps(ctx: Context, request: Request): Promise<Response> {
   const user = await currentUser(ctx, request);
   if (!user) return redirect(LOGIN_PATH);
   const csrf = ctx.csrf.issue(request, ACCOUNT_PURPOSE);
-  const notice = new URL(request.url).searchParams.has('revoked')
+  const query = new URL(request.url).searchParams;
+  const notice = query.has('revoked')
     ? 'Access revoked. The application can no longer use your account.'
-    : undefined;
+    : query.has('narrowed')
+      ? 'Permissions saved. The application can no longer do what you unticked, from its next request.'
+      : undefined;
   const body = appsPage({
     username: user.username,
     csrf: csrf.token,
@@ -85,11 +91,7 @@ async function showApps(ctx: Context, request: Request): Promise<Response> {
   return page(body, 200, { 'set-cookie': csrf.setCookie });
 }
 
-/**
- * `POST /account/apps/revoke`: revokes one of the user's own grants, at once and everywhere
- * (tokens already issued stop working within the revocation feed's latency), and forgets the
- * remembered consent, so the application must ask again rather than silently getting a new grant.
- */
+/** `POST /account/apps/revoke`: revokes one of the user's own grants (see `revokeOwnGrant`). */
 async function revokeApp(ctx: Context, request: Request): Promise<Response> {
   const form = await readForm(request);
   ctx.csrf.verify(request, form, ACCOUNT_PURPOSE, ctx.issuerOrigin);
@@ -97,9 +99,75 @@ async function revokeApp(ctx: Context, request: Request): Promise<Response> {
   if (!user) return redirect(LOGIN_PATH);
   const grant = await ctx.store.getGrant(form.get('grant') ?? '');
   // Someone else's grant gets the same answer as a missing one: nothing to learn by probing ids.
-  if (!grant || grant.subject !== user.id) {
-    return page(errorPage('Not found', 'This application is not connected to your account.'), 404);
+  if (!grant || grant.subject !== user.id) return notConnected();
+  return revokeOwnGrant(ctx, user, grant);
+}
+
+const notConnected = () =>
+  page(errorPage('Not found', 'This application is not connected to your account.'), 404);
+
+/**
+ * `POST /account/apps/narrow`: keeps only the ticked permissions of one of the user's own grants.
+ * Guards learn of it as of a revocation (the in-process list at once, others by the feed), and
+ * from the next request the grant's tokens carry at most what is left: a call needing a removed
+ * scope gets 403 `insufficient_scope`, and refreshes issue no more than that. The remembered
+ * consent loses the removed scopes, so asking for them again shows the consent screen. Unticking
+ * every permission is revoking.
+ */
+async function narrowApp(ctx: Context, request: Request): Promise<Response> {
+  // One `scope` field per ticked checkbox, read as one space-delimited scope (RFC 6749 §3.3).
+  const form = await readForm(request, undefined, { joined: ['scope'] });
+  ctx.csrf.verify(request, form, ACCOUNT_PURPOSE, ctx.issuerOrigin);
+  const user = await currentUser(ctx, request);
+  if (!user) return redirect(LOGIN_PATH);
+  const grant = await ctx.store.getGrant(form.get('grant') ?? '');
+  if (!grant || grant.subject !== user.id || grant.revoked_at !== undefined) return notConnected();
+  const ticked = parseScope(form.get('scope'));
+  const held = parseScope(grant.scope);
+  // What has no checkbox stays (offline_access, required scopes); a scope the page folded under a
+  // granted parent goes with it.
+  const kept = held.filter((s) => fixedScope(ctx, s) !== undefined || hasScope(ticked, s));
+  if (kept.every((s) => fixedScope(ctx, s) === 'renewal')) return revokeOwnGrant(ctx, user, grant);
+  const now = ctx.now();
+  // Every access token issued before now expires within one access-token lifetime.
+  const narrowed = await ctx.store.narrowGrant(
+    grant.id,
+    formatScope(kept),
+    now,
+    now + ctx.config.accessTokenTtl,
+  );
+  if (narrowed === undefined) return notConnected();
+  const removed = held.filter((s) => !hasScope(parseScope(narrowed), s));
+  if (removed.length > 0) {
+    await ctx.revocations.sync();
+    ctx.audit({
+      type: 'grant.narrowed',
+      grant_id: grant.id,
+      client_id: grant.client_id,
+      user_id: user.id,
+      actor: user.id,
+      detail: { removed: formatScope(removed), scope: narrowed },
+    });
+    await forgetConsent(ctx, grant, removed);
   }
+  return redirect(`${ACCOUNT_HOME}?narrowed`);
+}
+
+/** The remembered consent minus `removed` (and anything above or below it in the hierarchy). */
+async function forgetConsent(ctx: Context, grant: GrantRecord, removed: readonly string[]): Promise<void> {
+  const consent = await ctx.store.getConsent(grant.subject, grant.client_id, grant.resource);
+  if (!consent) return;
+  const related = (c: string) => removed.some((r) => scopeCovers(r, c) || scopeCovers(c, r));
+  const remembered = parseScope(consent.scope).filter((c) => !related(c));
+  await ctx.store.saveConsent({ ...consent, scope: formatScope(remembered), granted_at: ctx.now() });
+}
+
+/**
+ * Revokes one of the user's own grants, at once and everywhere (tokens already issued stop
+ * working within the revocation feed's latency), and forgets the remembered consent, so the
+ * application must ask again rather than silently getting a new grant.
+ */
+async function revokeOwnGrant(ctx: Context, user: UserRecord, grant: GrantRecord): Promise<Response> {
   await ctx.revokeGrant(grant.id, 'revoked by user', user.id);
   // A consent for no scope covers no request: the next authorization shows the consent screen.
   await ctx.store.saveConsent({

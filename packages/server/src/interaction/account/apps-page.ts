@@ -1,8 +1,17 @@
-import { parseScope, type ScopeDefinition } from '@gatehouse/core';
+import { hasScope, OFFLINE_ACCESS, parseScope, type ScopeDefinition } from '@gatehouse/core';
 import type { Context } from '../../context.ts';
 import type { UserRecord } from '../../store/types.ts';
-import { html } from '../html.ts';
+import { html, type SafeHtml } from '../html.ts';
 import { layout } from '../pages.ts';
+
+/**
+ * One permission of a grant on the page: a checkbox the user may untick to narrow the grant, or a
+ * line without one: `required` for scopes the operator made required (config `consent.required`),
+ * `renewal` for `offline_access` (not a permission on the resource; revoking ends it).
+ */
+export interface GrantedScope extends ScopeDefinition {
+  fixed?: 'required' | 'renewal' | undefined;
+}
 
 /** One connected application as the user sees it: who, what it may do, since when. */
 export interface ConnectedApp {
@@ -11,7 +20,7 @@ export interface ConnectedApp {
   /** The verified publisher's domain for CIMD clients. */
   verifiedDomain?: string | undefined;
   resource: string;
-  scopes: ScopeDefinition[];
+  scopes: GrantedScope[];
   grantedAt: number;
   lastUsedAt: number;
 }
@@ -30,12 +39,18 @@ export async function connectedApps(ctx: Context, user: UserRecord): Promise<Con
       clientName: client?.client_name ?? grant.client_id,
       verifiedDomain: client?.kind === 'cimd' ? new URL(client.client_id).hostname : undefined,
       resource: grant.resource,
-      scopes: ctx.catalogue.describe(scopes),
+      scopes: ctx.catalogue.describe(scopes).map((d) => ({ ...d, fixed: fixedScope(ctx, d.name) })),
       grantedAt: grant.created_at,
       lastUsedAt: grant.last_used_at,
     });
   }
   return apps;
+}
+
+/** Why a granted scope has no checkbox on the page, if it has none; see {@link GrantedScope}. */
+export function fixedScope(ctx: Context, scope: string): GrantedScope['fixed'] {
+  if (scope === OFFLINE_ACCESS) return 'renewal';
+  return hasScope(ctx.config.consent.required, scope) ? 'required' : undefined;
 }
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', {
@@ -49,6 +64,33 @@ function time(seconds: number) {
   return html`<time datetime="${date.toISOString()}">${dateFormat.format(date)} UTC</time>`;
 }
 
+/** One permission: a ticked checkbox, or a line for what cannot be unticked here. */
+function grantedItem(scope: GrantedScope, id: string): SafeHtml {
+  if (scope.fixed) {
+    const why = scope.fixed === 'required' ? '(required)' : '(ends when you revoke access)';
+    return html`<li data-scope="${scope.name}"><div class="choice fixed"><span class="sentence">${scope.description}</span> <span class="required">${why}</span></div></li>`;
+  }
+  return html`<li data-scope="${scope.name}"><div class="choice"><input type="checkbox" id="${id}" name="scope" value="${scope.name}" checked><label for="${id}"><span class="sentence">${scope.description}</span></label></div></li>`;
+}
+
+/**
+ * The application's permissions as checkboxes, all ticked: unticking some and saving narrows the
+ * grant (no script; the same CSRF token as every account form).
+ */
+function narrowForm(csrf: string, app: ConnectedApp, index: number): SafeHtml {
+  return html`<form method="post" action="/account/apps/narrow" class="narrow">
+<input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="grant" value="${app.grantId}">
+<fieldset class="scopes">
+<legend>${app.clientName} can:</legend>
+<ul class="choices">
+${app.scopes.map((s, j) => grantedItem(s, `app-${index}-scope-${j}`))}
+</ul>
+</fieldset>
+${app.scopes.some((s) => !s.fixed) ? html`<button type="submit" class="narrow">Save permissions</button>` : ''}
+</form>`;
+}
+
 export interface AppsView {
   username: string;
   csrf: string;
@@ -57,7 +99,10 @@ export interface AppsView {
   notice?: string | undefined;
 }
 
-/** "Connected apps": each application, its permissions in sentences, and a button to revoke it. */
+/**
+ * "Connected apps": each application, its permissions in sentences with a checkbox each (untick
+ * and save to narrow the grant), and a button to revoke it.
+ */
 export function appsPage(view: AppsView): string {
   return layout(
     'Connected apps',
@@ -69,13 +114,10 @@ ${
     ? html`<p class="empty">No application has access to your account.</p>`
     : html`<ul class="apps">
 ${view.apps.map(
-  (app) => html`<li class="app" data-grant="${app.grantId}">
+  (app, i) => html`<li class="app" data-grant="${app.grantId}">
 <h2 class="client-name">${app.clientName}</h2>
 ${app.verifiedDomain ? html`<p class="meta verified">Published by ${app.verifiedDomain}</p>` : ''}
-<p>It can:</p>
-<ul class="scopes">
-${app.scopes.map((s) => html`<li data-scope="${s.name}">${s.description}</li>`)}
-</ul>
+${narrowForm(view.csrf, app, i)}
 <p class="meta">on <code>${app.resource}</code></p>
 <p class="meta">Allowed ${time(app.grantedAt)} · last used ${time(app.lastUsedAt)}</p>
 <form method="post" action="/account/apps/revoke" class="inline">
