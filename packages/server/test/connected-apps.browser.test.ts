@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { toNodeListener } from '@gatehouse/core';
+import { parseBearerChallenge, toNodeListener } from '@gatehouse/core';
+import { createGuard } from '@gatehouse/resource';
 import { type Browser, chromium } from 'playwright-core';
 import { type AuthorizationServer, createAuthorizationServer } from '../src/server.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
@@ -171,4 +172,95 @@ test('connected apps in a browser: sign in, see the app, revoke it, see it gone,
   await account.goto(`${issuer}/account/apps`);
   assert.equal(new URL(account.url()).pathname, '/login');
   await context.close();
+});
+
+test('narrowing in a browser: untick a permission by keyboard and save; the next call needing it with the old token gets 403 insufficient_scope, the rest still works', {
+  skip,
+}, async () => {
+  const context = await (browser as Browser).newContext();
+  const page = await context.newPage();
+  await page.route(/^(?!http:\/\/127\.0\.0\.1:)/, (route) => route.abort());
+  const verifier = randomBytes(32).toString('base64url');
+  const authorize = new URL('/oauth/authorize', issuer);
+  authorize.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'notes-app',
+    redirect_uri: callbackUri,
+    scope: 'tools:list tools:execute:filesystem tools:execute:database',
+    state: 's2',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  await page.goto(authorize.href);
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.waitForURL(`${callbackUri}?**`);
+  const tokenResponse = await fetch(`${issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: new URL(page.url()).searchParams.get('code') as string,
+      code_verifier: verifier,
+      redirect_uri: callbackUri,
+      client_id: 'notes-app',
+    }),
+  });
+  const { access_token } = (await tokenResponse.json()) as { access_token: string };
+
+  // The demo's policy in a guard sharing the AS's revocation list, as `gatehouse serve` runs it.
+  const guard = createGuard({
+    resource: `${issuer}/mcp`,
+    authorizationServers: [issuer],
+    manifest: { tools: { read_file: 'tools:execute:filesystem', query: 'tools:execute:database' } },
+    revocations: as.revocations,
+  });
+  const call = guard.wrap(async () => Response.json({ ok: true }));
+  const callTool = (name: string) =>
+    call(
+      new Request(`${issuer}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name, arguments: {} },
+        }),
+      }),
+    );
+  try {
+    assert.equal((await callTool('query')).status, 200);
+
+    // The authorization's sign-in is a session: the account page opens signed in.
+    await page.goto(`${issuer}/account/apps`);
+    const app = page.locator('li.app', { hasText: 'Notes for MCP' });
+    const database = app.getByRole('checkbox', { name: /Run database tools/ });
+    assert.equal(await database.isChecked(), true);
+    assert.equal(
+      await app.getByRole('group', { name: 'Notes for MCP can:' }).count(),
+      1,
+      'a fieldset with a legend',
+    );
+    await database.focus();
+    await page.keyboard.press('Space');
+    assert.equal(await database.isChecked(), false);
+    await app.getByRole('button', { name: 'Save permissions' }).click();
+    await page.waitForURL(`${issuer}/account/apps?narrowed`);
+    assert.match((await page.locator('[role=status]').textContent()) ?? '', /Permissions saved/);
+    const after = page.locator('li.app', { hasText: 'Notes for MCP' });
+    assert.equal(await after.getByRole('checkbox', { name: /Run database tools/ }).count(), 0);
+    assert.equal(await after.getByRole('checkbox', { name: /Run filesystem tools/ }).isChecked(), true);
+
+    const refused = await callTool('query');
+    assert.equal(refused.status, 403);
+    const challenge = parseBearerChallenge(refused.headers.get('www-authenticate') ?? '');
+    assert.equal(challenge?.error, 'insufficient_scope');
+    assert.equal((await callTool('read_file')).status, 200, 'the token still works for what is left');
+  } finally {
+    guard.close();
+    await context.close();
+  }
 });
