@@ -10,6 +10,51 @@ import { demoManifest } from './manifest.ts';
 import { registerPrompts } from './prompts.ts';
 import { registerTableResources, tableUri } from './resources.ts';
 
+/** The demo's data folder: `sandbox/` (with a README on first use) and `demo.sqlite`. */
+export function openDemoData(
+  dataDir: string,
+  databaseOptions?: DemoDatabaseOptions,
+): { sandboxDir: string; database: DemoDatabase } {
+  const sandboxDir = path.resolve(dataDir, 'sandbox');
+  mkdirSync(sandboxDir, { recursive: true });
+  const readme = path.join(sandboxDir, 'README.md');
+  if (!existsSync(readme)) {
+    writeFileSync(
+      readme,
+      '# Sandbox\n\nThe demo filesystem tools can read and write only inside this folder.\n',
+    );
+  }
+  return { sandboxDir, database: new DemoDatabase(path.resolve(dataDir, 'demo.sqlite'), databaseOptions) };
+}
+
+/**
+ * One SDK server instance with the demo's tools, table resources and prompts: the HTTP handler
+ * builds one per request (listing only what the token may use), the stdio entry one per process.
+ */
+export function buildDemoServer(parts: {
+  sandboxDir: string;
+  database: DemoDatabase;
+  mayCall?: (tool: string) => boolean;
+  mayGet?: (prompt: string) => boolean;
+  onTablesChanged?: (tables: string[]) => void;
+}): McpServer {
+  const everything = () => true;
+  const server = new McpServer(
+    { name: 'gatehouse-demo', version: '0.1.0' },
+    { capabilities: { resources: { subscribe: true }, logging: {} } },
+  );
+  registerFilesystemTools(server, parts.sandboxDir, parts.mayCall ?? everything);
+  registerDatabaseTools(
+    server,
+    parts.database,
+    parts.mayCall ?? everything,
+    parts.onTablesChanged ?? (() => {}),
+  );
+  registerTableResources(server, parts.database);
+  registerPrompts(server, parts.database, parts.mayGet ?? everything);
+  return server;
+}
+
 export interface DemoMcpServer {
   /**
    * The MCP endpoint (streamable HTTP, stateless): 2026-07-28 and the 2025 revisions. `parsedBody`
@@ -41,31 +86,19 @@ export function createDemoMcpServer(options: {
   /** The SQL tools' deadline and process count (defaults: 5 s, 2 processes). */
   database?: DemoDatabaseOptions;
 }): DemoMcpServer {
-  const sandboxDir = path.resolve(options.dataDir, 'sandbox');
-  mkdirSync(sandboxDir, { recursive: true });
-  const readme = path.join(sandboxDir, 'README.md');
-  if (!existsSync(readme)) {
-    writeFileSync(
-      readme,
-      '# Sandbox\n\nThe demo filesystem tools can read and write only inside this folder.\n',
-    );
-  }
-  const database = new DemoDatabase(path.resolve(options.dataDir, 'demo.sqlite'), options.database);
+  const { sandboxDir, database } = openDemoData(options.dataDir, options.database);
 
   const handler = createMcpHandler(({ authInfo }) => {
     const scopes = authInfo?.scopes;
-    const mayCall = (tool: string) => !scopes || hasScope(scopes, toolScope(demoManifest, tool));
-    const mayGet = (prompt: string) => !scopes || hasScope(scopes, promptScope(demoManifest, prompt));
-    const server = new McpServer(
-      { name: 'gatehouse-demo', version: '0.1.0' },
-      { capabilities: { resources: { subscribe: true }, logging: {} } },
-    );
-    registerFilesystemTools(server, sandboxDir, mayCall);
-    registerDatabaseTools(server, database, mayCall, (tables) => {
-      for (const table of tables) handler.notify.resourceUpdated(tableUri(table));
+    const server = buildDemoServer({
+      sandboxDir,
+      database,
+      mayCall: (tool) => !scopes || hasScope(scopes, toolScope(demoManifest, tool)),
+      mayGet: (prompt) => !scopes || hasScope(scopes, promptScope(demoManifest, prompt)),
+      onTablesChanged: (tables) => {
+        for (const table of tables) handler.notify.resourceUpdated(tableUri(table));
+      },
     });
-    registerTableResources(server, database);
-    registerPrompts(server, database, mayGet);
     // 2025-era clients subscribe per resource; stateless serving has no stream to notify on, so
     // the subscription is acknowledged and updates reach 2026-07-28 `subscriptions/listen` streams.
     server.server.setRequestHandler('resources/subscribe', async () => ({}));
