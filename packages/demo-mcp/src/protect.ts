@@ -13,6 +13,13 @@ export interface ProtectDemoOptions {
   authorizationServers: string[];
   /** The AS's in-process revocations, when it runs in the same process. */
   revocations?: RevocationSource;
+  /**
+   * The 401 challenge's `scope` when the request names no operation that needs one: default every
+   * scope of the manifest (for clients that cannot step up); a baseline such as
+   * `['tools:list', 'resources:read', 'prompts:list']` leaves the rest to step-up. See
+   * docs/least-privilege.md.
+   */
+  challengeScopes?: string[];
   /** Follow the AS's revocation feed (another process). */
   revocationFeed?: boolean | { url: string };
   allowedOrigins?: string[];
