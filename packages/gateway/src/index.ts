@@ -12,3 +12,9 @@ export {
   serverDefaults,
   USER_PLACEHOLDER,
 } from './config/schema.ts';
+export {
+  UpstreamError,
+  type UpstreamErrorReason,
+  UpstreamPool,
+  type UpstreamStatus,
+} from './upstream/pool.ts';

@@ -1,4 +1,4 @@
-import type { Client, Implementation } from '@modelcontextprotocol/client';
+import type { Client, FetchLike, Implementation } from '@modelcontextprotocol/client';
 import type { McpServerConfig } from '../config/schema.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { UpstreamError } from './errors.ts';
@@ -50,6 +50,8 @@ export class UpstreamPool {
     /** The clock and timers for idle stops and backoff (tests pass a manual one). */
     timers?: Timers;
     backoff?: BackoffOptions;
+    /** The fetch HTTP upstreams are reached with (default: the global one); the deadline wraps it. */
+    fetch?: FetchLike;
   }) {
     const log = options.log ?? ((server, line) => process.stderr.write(`[${server}] ${line}\n`));
     for (const [name, config] of Object.entries(options.servers)) {
@@ -61,6 +63,7 @@ export class UpstreamPool {
           clientInfo: options.clientInfo ?? DEFAULT_CLIENT_INFO,
           timers: options.timers ?? systemTimers,
           backoff: options.backoff ?? {},
+          ...(options.fetch ? { fetch: options.fetch } : {}),
           log: (line) => log(name, line),
         }),
       );

@@ -1,5 +1,10 @@
 import { untilAborted } from '@gatehouse/core';
-import type { Implementation, StreamableHTTPClientTransport, Transport } from '@modelcontextprotocol/client';
+import type {
+  FetchLike,
+  Implementation,
+  StreamableHTTPClientTransport,
+  Transport,
+} from '@modelcontextprotocol/client';
 import { type McpServerConfig, serverDefaults, USER_PLACEHOLDER } from '../config/schema.ts';
 import { type BackoffOptions, restartDelay } from './backoff.ts';
 import { classifyFailure, type RequestFailure, UpstreamError } from './errors.ts';
@@ -65,6 +70,7 @@ export class Supervisor {
   readonly #timers: Timers;
   readonly #backoff: BackoffOptions;
   readonly #log: (line: string) => void;
+  readonly #fetch: FetchLike | undefined;
   readonly #connections = new Map<string, Connection>();
   readonly #failures = new Map<string, Failures>();
   readonly #closing = new AbortController();
@@ -78,6 +84,7 @@ export class Supervisor {
     timers: Timers;
     backoff: BackoffOptions;
     log: (line: string) => void;
+    fetch?: FetchLike;
   }) {
     const { name, config } = options;
     if ((config.command === undefined) === (config.url === undefined)) {
@@ -94,6 +101,7 @@ export class Supervisor {
     this.#timers = options.timers;
     this.#backoff = options.backoff;
     this.#log = options.log;
+    this.#fetch = options.fetch;
   }
 
   /** A connected client: for `user` in per-user mode, the shared one otherwise. */
@@ -190,7 +198,7 @@ export class Supervisor {
               this.#log(`${prefix}${line}`);
             },
           )
-        : httpTransport(this.#config, this.#timeoutMs);
+        : httpTransport(this.#config, this.#timeoutMs, this.#fetch);
     const client = new UpstreamClient({
       server: this.name,
       transport: this.#kind,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { USER_PLACEHOLDER as U } from '../config/schema.ts';
 import { pathSafeUser, withUser } from './user.ts';
 
 test('per-user processes: a user id becomes a path segment of [A-Za-z0-9_-] only, never . or ..', () => {
@@ -28,8 +29,8 @@ test('per-user processes: two users never share a folder (the mapping is one-to-
   assert.ok(safe.every((s) => s.length <= 96 || /^_h[0-9a-f]{64}$/.test(s)));
 });
 
-test('per-user processes: ${user} is replaced everywhere in a string; an empty user is refused', () => {
-  assert.equal(withUser('/srv/${user}/data-${user}', 'bob@x'), '/srv/bob_40x/data-bob_40x');
+test('per-user processes: the user placeholder is replaced everywhere in a string; an empty user is refused', () => {
+  assert.equal(withUser(`/srv/${U}/data-${U}`, 'bob@x'), '/srv/bob_40x/data-bob_40x');
   assert.equal(withUser('no placeholder', ''), 'no placeholder');
   assert.throws(() => pathSafeUser(''), TypeError);
 });
