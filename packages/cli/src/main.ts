@@ -8,7 +8,10 @@ Usage: gatehouse <command> [options]
        gatehouse <command> --help     the command's usage and options
 
 Server:
-  serve     run the authorization server and the demo MCP server
+  serve     run the authorization server and the MCP servers it protects
+            (those of gatehouse.json, or the demo)
+  config    check a configuration file without starting anything
+  servers   list the protected MCP servers: state, processes, last error
 
 Administration (on the data folder, or the PostgreSQL store, that the servers use):
   users     add | list | disable | enable | remove the accounts that sign in
@@ -31,6 +34,8 @@ type Command = { USAGE: string; run(args: string[]): Promise<number> };
 /** Each verb lives in its own module, loaded only when used. A Map: the verb is user input. */
 const commands = new Map<string, () => Promise<Command>>([
   ['serve', () => import('./commands/serve.ts')],
+  ['config', () => import('./commands/config.ts')],
+  ['servers', () => import('./commands/servers.ts')],
   ['users', () => import('./commands/users.ts')],
   ['clients', () => import('./commands/clients.ts')],
   ['grants', () => import('./commands/grants.ts')],
