@@ -172,6 +172,8 @@ test('MCP stdio transport: a crash mid-call fails that call as crashed; the next
       'the process exited unexpectedly (last stderr: fixture: crashing on purpose)',
     );
     assert.ok(lines.includes('fx: the process exited unexpectedly; the next request starts it again'));
+    const stale = (await rejection(call(first, 'whoami'))) as UpstreamError;
+    assert.equal(stale.reason, 'crashed', 'a client kept past the crash fails the same way');
 
     // One crash: the next call gets a new process at once. It crashes too (the second in a row).
     const second = await upstreams.client('fx', 'alice');

@@ -5,6 +5,8 @@ import {
   type RequestMethod,
   type RequestOptions,
   type ResultTypeMap,
+  SdkError,
+  SdkErrorCode,
   type StandardSchemaV1,
 } from '@modelcontextprotocol/client';
 import { classifyFailure, type RequestFailure } from './errors.ts';
@@ -69,6 +71,8 @@ export class UpstreamClient extends Client {
     const bounded = this.#bounded(options);
     this.#hooks.begin();
     try {
+      // A client kept past its connection's end (the process crashed meanwhile) fails like one in flight.
+      if (this.transport === undefined) throw new SdkError(SdkErrorCode.NotConnected, 'Not connected');
       const result = schema
         ? await super.request(request, schema, bounded)
         : await super.request(
