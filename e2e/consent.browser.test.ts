@@ -67,7 +67,7 @@ test('MCP security best practices: the consent page shows the app, each scope as
       onConsent: async (p) => {
         shown = true;
         assert.equal(await p.locator('h1 .client-name').textContent(), 'Research Assistant');
-        assert.deepEqual(await p.locator('ul.scopes li').allTextContents(), [
+        assert.deepEqual(await p.locator('fieldset.scopes li .sentence').allTextContents(), [
           'Run filesystem tools: read and write your files',
           'Read resources',
         ]);
