@@ -4,6 +4,7 @@ import { auth, Client, StreamableHTTPClientTransport, UnauthorizedError } from '
 import { browserSkipReason } from '../helpers/browser.ts';
 import { addClient } from '../helpers/gatehouse-cli.ts';
 import type { BrowserOAuthProvider } from './browser-provider.ts';
+import { LISTING_AND_TWO_TOOL_KINDS, narrowOnConnectedApps, untick } from './least-privilege.ts';
 import { assertFirstAuthorization, sdkScene } from './sdk-scene.ts';
 import { recordingFetch } from './traffic.ts';
 import { rawToolsList, revoke as revokeAt, scopes, text } from './wire.ts';
@@ -211,6 +212,57 @@ test('RFC 7009: an access token revoked at /oauth/revoke gets 401 invalid_token 
     await assert.rejects(client.listTools(), UnauthorizedError);
     assert.deepEqual(traffic.lines().slice(before, before + 2), ['POST /mcp 401', 'POST /oauth/token 400']);
     assert.equal(first.authorizations.length, 2, 'with the grant gone, only a new sign-in helps');
+  } finally {
+    await client.close();
+  }
+});
+
+test('Least privilege with SDK v2: a scope unticked at consent is not granted, its tools are not listed and a call gets 403 insufficient_scope; narrowing on connected apps does the same to the token in hand at its next call', {
+  skip,
+}, async () => {
+  const name = 'SDK v2 least-privilege agent';
+  const provider = scene.provider(name);
+  provider.onConsent = untick(/Run database tools/);
+  assert.equal(
+    await auth(provider, { serverUrl: scene.mcpUrl, scope: LISTING_AND_TWO_TOOL_KINDS }),
+    'REDIRECT',
+  );
+  const traffic = recordingFetch();
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: provider,
+    fetch: traffic.fetch,
+  });
+  await transport.finishAuth(provider.takeCallback());
+  assert.deepEqual(scopes(provider.tokens()?.scope), ['tools:execute:filesystem', 'tools:list']);
+  const client = new Client({ name: 'e2e-sdk-v2', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      'list_files',
+      'read_file',
+      'search_files',
+      'write_file',
+    ]);
+    // The user walks away from the step-up: the call fails with the 403 the SDK saw.
+    provider.interactive = false;
+    let before = traffic.log.length;
+    await assert.rejects(
+      client.callTool({ name: 'query', arguments: { sql: 'SELECT 1' } }),
+      UnauthorizedError,
+    );
+    let refused = traffic.log.slice(before).find((e) => e.status === 403);
+    assert.match(refused?.challenge ?? '', /error="insufficient_scope"/);
+    assert.match(refused?.challenge ?? '', /scope="tools:execute:database"/);
+
+    const token = provider.tokens()?.access_token;
+    await narrowOnConnectedApps(scene.page, scene.server.issuer, name, /Run filesystem tools/);
+    before = traffic.log.length;
+    await assert.rejects(client.callTool({ name: 'list_files', arguments: {} }), UnauthorizedError);
+    refused = traffic.log.slice(before).find((e) => e.status === 403);
+    assert.equal(refused?.authorization, `Bearer ${token}`, 'the token issued before the narrowing');
+    assert.match(refused?.challenge ?? '', /error="insufficient_scope"/);
+    assert.match(refused?.challenge ?? '', /scope="tools:execute:filesystem"/);
   } finally {
     await client.close();
   }
