@@ -7,6 +7,7 @@ import { decodeJwt } from 'jose';
 import { browserSkipReason } from '../helpers/browser.ts';
 import { addClient, gatehouse } from '../helpers/gatehouse-cli.ts';
 import type { BrowserOAuthProvider } from './browser-provider.ts';
+import { LISTING_AND_TWO_TOOL_KINDS, narrowOnConnectedApps, untick } from './least-privilege.ts';
 import { assertFirstAuthorization, sdkScene } from './sdk-scene.ts';
 import { recordingFetch } from './traffic.ts';
 import { rawToolsList, scopes, text } from './wire.ts';
@@ -180,4 +181,62 @@ test('Revocation by an administrator (`gatehouse grants revoke`) reaches the run
     'the refresh token of a revoked grant is refused',
   );
   assert.equal(first.authorizations.length, 2, 'only a new sign-in helps');
+});
+
+test('Least privilege with SDK v1: a scope unticked at consent is not granted, its tools are not listed and a call gets 403 insufficient_scope; narrowing on connected apps does the same to the token in hand at its next call', {
+  skip,
+}, async () => {
+  const name = 'SDK v1 least-privilege agent';
+  const provider = scene.provider(name);
+  provider.onConsent = untick(/Run database tools/);
+  assert.equal(
+    await auth(provider, { serverUrl: scene.mcpUrl, scope: LISTING_AND_TWO_TOOL_KINDS }),
+    'REDIRECT',
+  );
+  const traffic = recordingFetch();
+  const transport = new StreamableHTTPClientTransport(scene.mcpUrl, {
+    authProvider: provider,
+    fetch: traffic.fetch,
+  });
+  await transport.finishAuth(codeFrom(provider));
+  assert.deepEqual(scopes(provider.tokens()?.scope), ['tools:execute:filesystem', 'tools:list']);
+  const client = new Client({ name: 'e2e-sdk-v1', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      'list_files',
+      'read_file',
+      'search_files',
+      'write_file',
+    ]);
+    // v1 answers a 403 by refreshing, which cannot widen the grant, and gives up.
+    let before = traffic.log.length;
+    await assert.rejects(
+      client.callTool({ name: 'query', arguments: { sql: 'SELECT 1' } }),
+      /403 after trying upscoping/,
+    );
+    assert.deepEqual(traffic.lines().slice(before), [
+      'POST /mcp 403',
+      'POST /oauth/token 200',
+      'POST /mcp 403',
+    ]);
+    assert.match(traffic.log[before]?.challenge ?? '', /scope="tools:execute:database"/);
+
+    const token = provider.tokens()?.access_token;
+    await narrowOnConnectedApps(scene.page, scene.server.issuer, name, /Run filesystem tools/);
+    before = traffic.log.length;
+    await assert.rejects(
+      client.callTool({ name: 'list_files', arguments: {} }),
+      /403 after trying upscoping/,
+    );
+    const refused = traffic.log[before];
+    assert.equal(refused?.status, 403);
+    assert.equal(refused?.authorization, `Bearer ${token}`, 'the token issued before the narrowing');
+    assert.match(refused?.challenge ?? '', /error="insufficient_scope"/);
+    assert.match(refused?.challenge ?? '', /scope="tools:execute:filesystem"/);
+    assert.deepEqual(scopes(provider.tokens()?.scope), ['tools:list'], 'its refresh got only what is left');
+  } finally {
+    await client.close();
+  }
 });
