@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Client } from '@modelcontextprotocol/client';
 import type { McpServerConfig } from '../config/schema.ts';
 import { USER_PLACEHOLDER as USER } from '../config/schema.ts';
@@ -54,10 +56,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   assert.fail('expected a rejection');
 }
 
+/** Running (a killed process no one has reaped yet, state Z, counts as dead). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -255,6 +257,15 @@ test('MCP stdio transport: processes stop with the gateway; afterwards requests 
   assert.deepEqual(upstreams.status()[0]?.running, 0);
   const error = (await rejection(upstreams.client('fx', 'alice'))) as UpstreamError;
   assert.deepEqual([error.reason, error.message], ['unavailable', 'The gateway is shutting down.']);
+});
+
+test('MCP stdio transport: upstream processes die with the gateway even when it exits without closing the pool', async () => {
+  const gateway = fileURLToPath(new URL('./testing/exiting-gateway.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [gateway, FIXTURE], { timeout: 60_000 });
+  const pid = Number(stdout.trim());
+  assert.ok(pid > 0);
+  // The fixture was started with --linger: without the gateway's exit hook it would live on.
+  assert.equal(alive(pid), false);
 });
 
 test('MCP stdio transport: a command that cannot be started fails as unavailable, and the status says why', async () => {

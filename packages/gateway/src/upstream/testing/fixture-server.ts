@@ -5,7 +5,8 @@
  *
  * Tools: `whoami` (label, pid, working folder, environment names and selected values), `slow`
  * (answers after `ms`, or never), `crash` (the process exits mid-call), `ask_client` (sends the
- * client a server-to-client request and reports how it was answered).
+ * client a server-to-client request and reports how it was answered). With `--linger` the process
+ * outlives the end of its stdin.
  */
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
@@ -71,6 +72,8 @@ async function main() {
   const label = at === -1 ? 'fixture' : (process.argv[at + 1] ?? 'fixture');
   const server = createFixtureServer(label);
   await server.connect(new StdioServerTransport());
+  // `--linger`: outlive the end of stdin, as some servers do, so only a kill stops the process.
+  if (process.argv.includes('--linger')) setInterval(() => {}, 1 << 30);
   process.stderr.write(`fixture ${label} ready\n`);
 }
 
