@@ -167,6 +167,8 @@ export interface ServeOptions {
   port?: number;
   /** `--issuer`, when the public URL is not the listening address (e.g. behind a proxy). */
   issuer?: string;
+  /** `--config FILE`: a configuration file whose mcpServers the gateway serves. */
+  config?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -181,6 +183,7 @@ export interface RunningGatehouse extends GatehouseProcess {
 export async function serve(dataDir: string, options: ServeOptions = {}): Promise<RunningGatehouse> {
   const args = ['serve', '--port', String(options.port ?? 0)];
   if (options.issuer !== undefined) args.push('--issuer', options.issuer);
+  if (options.config !== undefined) args.push('--config', options.config);
   const server = start([...args, '--data', dataDir], options.env);
   try {
     const [, issuer] = await server.waitForOutput(ISSUER_LINE, options.timeoutMs ?? 15_000);
