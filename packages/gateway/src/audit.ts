@@ -1,0 +1,99 @@
+/**
+ * The gateway's audit trail: one event per `tools/call`, `resources/read` and `prompts/get`, with
+ * who called, what, the outcome and how long it took. Argument values are never recorded (they may
+ * hold secrets); with `audit.arguments: 'hashed'` a SHA-256 of their canonical JSON is, so equal
+ * calls can be matched without revealing them.
+ */
+import { createHash } from 'node:crypto';
+import type { McpOperation } from '@gatehouse/resource';
+
+export type GatewayAuditOutcome = 'allowed' | 'denied' | 'upstream_error';
+
+export interface GatewayAuditEvent {
+  type: 'mcp.call';
+  user_id?: string;
+  client_id?: string;
+  detail: {
+    server: string;
+    method: string;
+    name?: string;
+    outcome: GatewayAuditOutcome;
+    duration_ms: number;
+    arguments_sha256?: string;
+  };
+}
+
+/** The audited methods, and the params field that names what is called (the `Mcp-Name` field). */
+const AUDITED = new Map([
+  ['tools/call', 'name'],
+  ['resources/read', 'uri'],
+  ['prompts/get', 'name'],
+]);
+
+/** One call worth recording: its method, what it names, and its arguments (never stored as is). */
+export interface AuditedCall {
+  method: string;
+  name?: string;
+  arguments?: unknown;
+}
+
+/** The call an operation makes, when it is one the trail records. */
+export function auditedCall(operation: Pick<McpOperation, 'method' | 'params'>): AuditedCall | undefined {
+  const field = operation.method ? AUDITED.get(operation.method) : undefined;
+  if (!field || !operation.method) return undefined;
+  const name = operation.params?.[field];
+  return {
+    method: operation.method,
+    ...(typeof name === 'string' ? { name } : {}),
+    ...(operation.params?.arguments !== undefined ? { arguments: operation.params.arguments } : {}),
+  };
+}
+
+/**
+ * JSON canonicalization (RFC 8785): object members sorted by their UTF-16 code units, no
+ * whitespace, numbers and strings as ECMAScript's JSON.stringify writes them.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members = Object.keys(value)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Hex SHA-256 of the arguments' canonical JSON (absent arguments hash as `{}`). */
+export function argumentsSha256(args: unknown): string {
+  return createHash('sha256')
+    .update(canonicalJson(args ?? {}))
+    .digest('hex');
+}
+
+/** Builds the event for one call; `hashArguments` per the server's `audit.arguments`. */
+export function callEvent(options: {
+  server: string;
+  call: AuditedCall;
+  outcome: GatewayAuditOutcome;
+  durationMs: number;
+  hashArguments: boolean;
+  userId?: string | undefined;
+  clientId?: string | undefined;
+}): GatewayAuditEvent {
+  const { call } = options;
+  return {
+    type: 'mcp.call',
+    ...(options.userId !== undefined ? { user_id: options.userId } : {}),
+    ...(options.clientId !== undefined ? { client_id: options.clientId } : {}),
+    detail: {
+      server: options.server,
+      method: call.method,
+      ...(call.name !== undefined ? { name: call.name } : {}),
+      outcome: options.outcome,
+      duration_ms: Math.max(0, Math.round(options.durationMs)),
+      ...(options.hashArguments ? { arguments_sha256: argumentsSha256(call.arguments) } : {}),
+    },
+  };
+}

@@ -1,0 +1,289 @@
+/**
+ * The bridge: the official MCP SDK's server side towards clients (`createMcpHandler`, every
+ * revision it serves: 2025-era stateless requests and 2026-07-28 per-request envelopes with
+ * `Mcp-Method`/`Mcp-Name`), forwarding each request through the SDK client the upstream pool hands
+ * out for the caller. It runs behind the guard, which has already checked the token and the scope
+ * of every message; here lists are filtered, calls audited, and failures made readable.
+ */
+import type { AuthInfo, GuardedRequest, McpScopeManifest } from '@gatehouse/resource';
+import type { Client, RequestOptions, ServerCapabilities } from '@modelcontextprotocol/client';
+import { createMcpHandler, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { type AuditedCall, callEvent, type GatewayAuditEvent } from '../audit.ts';
+import type { McpServerConfig } from '../config/schema.ts';
+import { serverDefaults } from '../config/schema.ts';
+import { withIdentityAssertion } from '../identity.ts';
+import { titleOf } from '../scopes.ts';
+import { UpstreamError } from '../upstream/errors.ts';
+import { InFlightRequests } from './cancellation.ts';
+import type { ToolCatalogue } from './catalogue.ts';
+import { asJsonRpcError, toolErrorResult, upstreamFailure } from './errors.ts';
+import { listFilter } from './filter.ts';
+import { progressTokenOf, upstreamParams, upstreamRequestOptions } from './forward.ts';
+
+/** Where the bridge gets a connected upstream client for a user (the gateway's `UpstreamPool`). */
+export interface UpstreamClients {
+  client(server: string, user: string, signal?: AbortSignal): Promise<Client>;
+}
+
+export interface BridgeOptions {
+  /** The server's configured name. */
+  server: string;
+  config: McpServerConfig;
+  /** The guard's manifest for this server (for list filtering). */
+  manifest: McpScopeManifest;
+  catalogue: ToolCatalogue;
+  upstreams: UpstreamClients;
+  audit(event: GatewayAuditEvent): void;
+  /** The identity assertion for one call, for HTTP upstreams configured with `identityAssertion`. */
+  identityAssertion?: (auth: AuthInfo) => Promise<string>;
+  /** Failures of the SDK's serving (never carries the token). */
+  onError?: (error: Error) => void;
+  version?: string;
+}
+
+export interface Bridge {
+  /** Serves one request that passed the guard. */
+  fetch(request: Request, guarded: GuardedRequest): Promise<Response>;
+  /** Lists the upstream's tools into the catalogue for `user`, unless already known. */
+  loadTools(user: string, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Params = Record<string, unknown> | undefined;
+/** `client.request` for any spec method; results pass through untouched. */
+type RawRequest = (
+  request: { method: string; params?: Params },
+  options?: RequestOptions,
+) => Promise<unknown>;
+
+/**
+ * What the bridge offers when the upstream's own capabilities are not known yet (it could not be
+ * reached): the three families, whose requests then fail with a sentence saying why.
+ */
+const FALLBACK_CAPABILITIES: ServerCapabilities = { tools: {}, resources: {}, prompts: {} };
+
+/**
+ * The upstream's capabilities as this bridge serves them: no `listChanged` or `subscribe` (the
+ * per-request serving has no stream to push them on), no logging or tasks.
+ */
+function servedCapabilities(upstream: ServerCapabilities): ServerCapabilities {
+  return {
+    ...(upstream.tools ? { tools: {} } : {}),
+    ...(upstream.resources ? { resources: {} } : {}),
+    ...(upstream.prompts ? { prompts: {} } : {}),
+    ...(upstream.completions ? { completions: {} } : {}),
+  };
+}
+
+export function createBridge(options: BridgeOptions): Bridge {
+  const { server: name, config, manifest, catalogue, upstreams } = options;
+  const timeoutMs = config.timeoutMs ?? serverDefaults.timeoutMs;
+  const transport = config.url ? 'http' : 'stdio';
+  const hashArguments = (config.audit?.arguments ?? serverDefaults.audit.arguments) === 'hashed';
+  const inFlight = new InFlightRequests();
+  // Learned from the first connection; the same for every user of a server.
+  let upstreamInfo: { capabilities: ServerCapabilities; instructions?: string | undefined } | undefined;
+
+  async function connect(auth: AuthInfo, signal?: AbortSignal): Promise<Client> {
+    const client = await upstreams.client(name, auth.subject, signal);
+    upstreamInfo ??= {
+      capabilities: servedCapabilities(client.getServerCapabilities() ?? {}),
+      instructions: client.getInstructions(),
+    };
+    return client;
+  }
+
+  /**
+   * Forwards one request; `call` is set for the methods the audit trail records. The client's
+   * cancellation is not an upstream failure: it is re-thrown as is (no one reads the answer).
+   */
+  async function forward(
+    auth: AuthInfo,
+    ctx: ServerContext,
+    method: string,
+    params: Params,
+    call?: AuditedCall,
+  ): Promise<unknown> {
+    const started = performance.now();
+    let outcome: 'allowed' | 'upstream_error' = 'allowed';
+    const cancellation = inFlight.track(auth, ctx.mcpReq.id);
+    const signal = AbortSignal.any([ctx.mcpReq.signal, cancellation.signal]);
+    try {
+      const client = await connect(auth, signal);
+      const assertion = options.identityAssertion ? await options.identityAssertion(auth) : undefined;
+      const upstream = upstreamRequestOptions({
+        timeoutMs,
+        signal,
+        progressToken: progressTokenOf(params),
+        notify: (n) => ctx.mcpReq.notify(n),
+      });
+      const request = client.request.bind(client) as RawRequest;
+      const result = await withIdentityAssertion(assertion, () =>
+        request({ method, params: upstreamParams(params) }, upstream.options),
+      );
+      await upstream.relayed();
+      return result;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      outcome = 'upstream_error';
+      throw upstreamFailure(name, transport, timeoutMs, err);
+    } finally {
+      cancellation.done();
+      if (call) {
+        options.audit(
+          callEvent({
+            server: name,
+            call,
+            outcome,
+            durationMs: performance.now() - started,
+            hashArguments,
+            userId: auth.subject,
+            clientId: auth.clientId,
+          }),
+        );
+      }
+    }
+  }
+
+  /** Forwards a request whose failure is a JSON-RPC error. */
+  async function forwardOrThrow(
+    auth: AuthInfo,
+    ctx: ServerContext,
+    method: string,
+    params: Params,
+    call?: AuditedCall,
+  ) {
+    try {
+      return await forward(auth, ctx, method, params, call);
+    } catch (err) {
+      throw err instanceof UpstreamError ? asJsonRpcError(err) : err;
+    }
+  }
+
+  function buildServer(auth: AuthInfo): Server {
+    const info = upstreamInfo ?? { capabilities: FALLBACK_CAPABILITIES };
+    const server = new Server(
+      {
+        name: `gatehouse-gateway/${name}`,
+        title: titleOf(name, config),
+        version: options.version ?? '0.1.0',
+      },
+      { capabilities: info.capabilities, ...(info.instructions ? { instructions: info.instructions } : {}) },
+    );
+    const filter = listFilter({ server: name, config, manifest, scopes: auth.scopes });
+    const caps = info.capabilities;
+    // The SDK validates what it sends against each method's result schema: pass results on as is.
+    const on = server.setRequestHandler.bind(server) as (
+      method: string,
+      handler: (request: { params?: Params }, ctx: ServerContext) => Promise<unknown>,
+    ) => void;
+
+    if (caps.tools) {
+      on('tools/list', async (request, ctx) => {
+        const result = (await forwardOrThrow(auth, ctx, 'tools/list', request.params)) as ToolsPage;
+        catalogue.learn(
+          result.tools,
+          request.params?.cursor === undefined && result.nextCursor === undefined,
+        );
+        return { ...result, tools: filter.tools(result.tools) };
+      });
+      on('tools/call', async (request, ctx) => {
+        const call = {
+          method: 'tools/call',
+          name: String(request.params?.name),
+          arguments: request.params?.arguments,
+        };
+        try {
+          return await forward(auth, ctx, 'tools/call', request.params, call);
+        } catch (err) {
+          // The upstream could not run the tool: the model reads why, as the tool's result.
+          if (err instanceof UpstreamError) return toolErrorResult(err);
+          throw err;
+        }
+      });
+    }
+    if (caps.resources) {
+      on('resources/list', async (request, ctx) => {
+        const result = (await forwardOrThrow(auth, ctx, 'resources/list', request.params)) as {
+          resources: Array<{ uri: string }>;
+        };
+        return { ...result, resources: filter.resources(result.resources) };
+      });
+      on('resources/templates/list', async (request, ctx) => {
+        const result = (await forwardOrThrow(auth, ctx, 'resources/templates/list', request.params)) as {
+          resourceTemplates: Array<{ uriTemplate: string }>;
+        };
+        return { ...result, resourceTemplates: filter.resourceTemplates(result.resourceTemplates) };
+      });
+      on('resources/read', (request, ctx) =>
+        forwardOrThrow(auth, ctx, 'resources/read', request.params, {
+          method: 'resources/read',
+          name: String(request.params?.uri),
+        }),
+      );
+    }
+    if (caps.prompts) {
+      on('prompts/list', async (request, ctx) => {
+        const result = (await forwardOrThrow(auth, ctx, 'prompts/list', request.params)) as {
+          prompts: Array<{ name: string }>;
+        };
+        return { ...result, prompts: filter.prompts(result.prompts) };
+      });
+      on('prompts/get', (request, ctx) =>
+        forwardOrThrow(auth, ctx, 'prompts/get', request.params, {
+          method: 'prompts/get',
+          name: String(request.params?.name),
+          arguments: request.params?.arguments,
+        }),
+      );
+    }
+    if (caps.completions) {
+      on('completion/complete', (request, ctx) =>
+        forwardOrThrow(auth, ctx, 'completion/complete', request.params),
+      );
+    }
+    return server;
+  }
+
+  const handler = createMcpHandler(
+    async ({ authInfo }) => {
+      // The guard put its own AuthInfo here (a superset of the SDK's).
+      const auth = authInfo as AuthInfo;
+      if (!upstreamInfo) {
+        // The first request learns what the upstream offers; if it cannot be reached, the
+        // fallback capabilities let each request say so.
+        await connect(auth).catch(() => undefined);
+      }
+      return buildServer(auth);
+    },
+    { ...(options.onError ? { onerror: options.onError } : {}) },
+  );
+
+  return {
+    fetch(request, guarded) {
+      for (const op of guarded.operations)
+        if (op.method === 'notifications/cancelled')
+          inFlight.cancel(guarded.auth, op.params?.requestId, op.params?.reason);
+      return handler.fetch(request, {
+        authInfo: guarded.auth,
+        ...(guarded.parsedBody !== undefined ? { parsedBody: guarded.parsedBody } : {}),
+      });
+    },
+    async loadTools(user, signal) {
+      await catalogue.load(async (cursor) => {
+        const client = await upstreams.client(name, user, signal);
+        const request = client.request.bind(client) as RawRequest;
+        return (await request(
+          { method: 'tools/list', params: cursor === undefined ? undefined : { cursor } },
+          { timeout: timeoutMs, ...(signal ? { signal } : {}) },
+        )) as ToolsPage;
+      });
+    },
+    close: () => handler.close(),
+  };
+}
+
+interface ToolsPage {
+  tools: Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>;
+  nextCursor?: string;
+}
