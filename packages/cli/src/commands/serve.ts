@@ -146,7 +146,7 @@ export async function run(args: string[]): Promise<number> {
 
   const users = await data.store.listUsers();
   const servers = gateway
-    ? gateway.servers.map((mcp) => `  MCP server ${`${mcp.name}:`.padEnd(20)}${mcp.resource}`)
+    ? gateway.servers.map((mcp) => `  MCP server ${`${mcp.name}:`.padEnd(21)}${mcp.resource}`)
     : [`  MCP server (demo):              ${mcpUrl}`];
   const firstServer = gateway ? gateway.servers[0]?.resource : mcpUrl;
   const lines = [
