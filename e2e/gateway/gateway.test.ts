@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isClientError } from '@gatehouse/client';
 import { rawToolsList } from '../mcp/wire.ts';
-import { gatewayScene, makeHome, text } from './scene.ts';
+import { gatewayScene, makeHome, rawToolCall, text } from './scene.ts';
 import { EVERYTHING_SERVER, FILESYSTEM_SERVER, type HttpUpstream, startEverythingHttp } from './upstreams.ts';
 
 /**
@@ -115,20 +115,9 @@ test('MCP scopes: with readOnlyScope, a token holding tools:execute:files:read l
   assert.match(body, /"read_text_file"/);
   assert.doesNotMatch(body, /"write_file"|"edit_file"|"move_file"|"create_directory"/);
 
-  const write = await fetch(scene.url('files'), {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${readOnly}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-11-25',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 2,
-      method: 'tools/call',
-      params: { name: 'write_file', arguments: { path: `${home}/x.txt`, content: 'x' } },
-    }),
+  const write = await rawToolCall(scene.url('files'), readOnly, 'write_file', {
+    path: `${home}/x.txt`,
+    content: 'x',
   });
   assert.equal(write.status, 403);
   const challenge = write.headers.get('www-authenticate') ?? '';
@@ -225,20 +214,9 @@ test('audit trail: `gatehouse audit tail --json` holds each tools/call through t
     await mcp.close();
   }
   const denied = await scene.token('bob', 'files', 'tools:list tools:execute:files:read');
-  const refused = await fetch(scene.url('files'), {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${denied}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-11-25',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 3,
-      method: 'tools/call',
-      params: { name: 'write_file', arguments: { path: '/x', content: SECRET_ARGUMENT } },
-    }),
+  const refused = await rawToolCall(scene.url('files'), denied, 'write_file', {
+    path: '/x',
+    content: SECRET_ARGUMENT,
   });
   assert.equal(refused.status, 403);
 

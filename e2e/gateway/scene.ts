@@ -53,6 +53,8 @@ export interface SceneOptions {
   config(ctx: { scratch: string; users: Map<string, SceneUser> }): Promise<object> | object;
   /** Skip everything (e.g. Chromium or PostgreSQL is missing). */
   skip?: string | false;
+  /** Added to `gatehouse serve`'s environment (what the file's `${env:NAME}` references read). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
@@ -87,7 +89,11 @@ export function gatewayScene(options: SceneOptions): GatewayScene {
       configFile,
       JSON.stringify(await options.config({ scratch: scratch.dir, users }), null, 2),
     );
-    const server = await serve(data.dir, { config: configFile, timeoutMs: 30_000 });
+    const server = await serve(data.dir, {
+      config: configFile,
+      timeoutMs: 30_000,
+      ...(options.env ? { env: options.env } : {}),
+    });
     cleanups.unshift(async () => {
       await server.stop();
     });
@@ -196,3 +202,22 @@ export async function makeHome(
 /** The text of a `tools/call` result's first content block. */
 export const text = (result: unknown): string =>
   (result as { content: { text?: string }[] }).content[0]?.text ?? '';
+
+/** A bare `tools/call` POST with a bearer token, as any HTTP client would send it: the guard's answer. */
+export function rawToolCall(
+  url: string,
+  token: string,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  });
+}
