@@ -2,9 +2,16 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { toNodeListener } from '@gatehouse/resource';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { closeServer, listen } from '../../../e2e/helpers/loopback.ts';
+import { tinyUpstream } from '../../gateway/test/fixtures/tiny-upstream.ts';
 import { cli, start, tokenRequest, waitFor } from './harness.ts';
 
 /**
@@ -179,6 +186,70 @@ describe('gatehouse serve --config', () => {
       result.stderr,
       /the configuration file has 2 problems:\n.*: mcpServers\.files\.comand: unknown key; did you mean "command"\?\n.*: mcpServers\.files: expected command \(a stdio server\) or url/,
     );
+  });
+});
+
+describe('gatehouse serve --config: identity assertions', () => {
+  test('No token passthrough: an identityAssertion upstream gets a JWT signed with the key in the JWKS, typed apart from access tokens (RFC 8725 §3.11)', async () => {
+    // The upstream: a real MCP server (official SDK) over Streamable HTTP on loopback, whose
+    // `headers` tool reports the identity and authorization headers it received.
+    const handler = createMcpHandler(() => tinyUpstream());
+    const http = createServer();
+    const origin = await listen(http);
+    http.on(
+      'request',
+      toNodeListener((request) => handler.fetch(request), origin),
+    );
+    const data = join(dir, 'identity');
+    const file = await writeConfig('identity.json', {
+      data,
+      mcpServers: { remote: { url: `${origin}/mcp`, identityAssertion: true, timeoutMs: 10_000 } },
+    });
+    const robot = JSON.parse(
+      (await cli(['clients', 'add', '--name', 'Robot', '--confidential', '--json', '--data', data])).stdout,
+    ) as { client_id: string; client_secret: string };
+    const server = await serve(['--config', file]);
+    try {
+      const resource = `${server.issuer}/mcp/remote`;
+      const { access_token } = await tokenRequest(
+        { issuer: server.issuer, clientId: robot.client_id, clientSecret: robot.client_secret },
+        { grant_type: 'client_credentials', scope: 'tools:execute:remote', resource },
+      );
+      const client = new Client({ name: 'test', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(resource), {
+          requestInit: { headers: { authorization: `Bearer ${access_token}` } },
+        }),
+      );
+      let seen: { identity: string | null; authorization: string | null };
+      try {
+        const result = (await client.callTool({ name: 'headers', arguments: {} })) as {
+          content: { text: string }[];
+        };
+        seen = JSON.parse(result.content[0]?.text as string);
+      } finally {
+        await client.close();
+      }
+      assert.equal(seen.authorization, null);
+      assert.ok(seen.identity);
+      const jwks = await (await fetch(`${server.issuer}/.well-known/jwks.json`)).json();
+      const { payload, protectedHeader } = await jwtVerify(seen.identity, createLocalJWKSet(jwks), {
+        issuer: server.issuer,
+        audience: `${origin}/mcp`,
+        typ: 'gatehouse-identity+jwt',
+      });
+      assert.equal(payload.sub, robot.client_id);
+      assert.equal(payload.scope, 'tools:execute:remote');
+      assert.equal(
+        protectedHeader.kid,
+        decodeJwt(access_token) &&
+          JSON.parse(Buffer.from(access_token.split('.')[0] as string, 'base64url').toString()).kid,
+      );
+    } finally {
+      await server.stop();
+      await handler.close();
+      await closeServer(http);
+    }
   });
 });
 
