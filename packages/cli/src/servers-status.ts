@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One upstream's state, as the gateway's pool reports it (`UpstreamStatus` of @gatehouse/gateway). */
@@ -53,6 +53,8 @@ export function keepStatusFile(
     const body: ServersStatusFile = { pid: process.pid, time: now, ...current };
     writing = writing
       .then(async () => {
+        // With GATEHOUSE_SECRET and PostgreSQL, nothing else may have created the data folder.
+        await mkdir(dataDir, { recursive: true, mode: 0o700 });
         await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
         await rename(temporary, file);
       })
