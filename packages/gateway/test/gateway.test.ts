@@ -169,6 +169,14 @@ function post(
   });
 }
 
+/** The JSON-RPC message of a response, whether sent as JSON or as one SSE event. */
+async function messageOf(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) return JSON.parse(text);
+  const data = text.split('\n').find((line) => line.startsWith('data: '));
+  return JSON.parse(data?.slice('data: '.length) ?? 'null');
+}
+
 describe('gateway: scopes and enforcement', () => {
   test('RFC 9728 §3: each server is its own protected resource, with its own scopes in its metadata', async () => {
     const response = await fetch(`${as.issuer}/.well-known/oauth-protected-resource/mcp/notes`);
@@ -345,6 +353,25 @@ describe('gateway: bridging', () => {
     const text = await response.text();
     assert.match(text, /"isError":true/);
     assert.match(text, /MCP server \\"broken\\"/);
+  });
+
+  test('JSON-RPC 2.0 §5.1: outside tools/call, an unreachable upstream is an error naming the server, and the upstream’s own errors keep their code', async () => {
+    const broken = await tokenFor('broken', 'prompts:list');
+    const listed = await post('broken', broken.token, { method: 'prompts/list', params: {} });
+    const failure = (await messageOf(listed)) as { error?: { code: number; message: string } };
+    assert.equal(failure.error?.code, -32603);
+    assert.match(failure.error?.message ?? '', /MCP server "broken"/);
+
+    const { token } = await tokenFor('notes', 'prompts:execute');
+    const client = await connect('notes', token);
+    try {
+      await assert.rejects(
+        client.getPrompt({ name: 'no_such_prompt' }),
+        (err: { code?: number }) => err.code === -32602,
+      );
+    } finally {
+      await client.close();
+    }
   });
 
   test('No token passthrough: the HTTP upstream never sees the Authorization header, only a Gatehouse-signed identity assertion for it', async () => {
