@@ -8,7 +8,7 @@
 import type { AuthInfo, GuardedRequest, McpScopeManifest } from '@gatehouse/resource';
 import type { Client, RequestOptions, ServerCapabilities } from '@modelcontextprotocol/client';
 import { createMcpHandler, Server, type ServerContext } from '@modelcontextprotocol/server';
-import { type AuditedCall, callEvent, type GatewayAuditEvent } from '../audit.ts';
+import { type AuditedCall, auditedCall, callEvent, type GatewayAuditEvent } from '../audit.ts';
 import type { McpServerConfig } from '../config/schema.ts';
 import { serverDefaults } from '../config/schema.ts';
 import { withIdentityAssertion } from '../identity.ts';
@@ -188,13 +188,14 @@ export function createBridge(options: BridgeOptions): Bridge {
         return { ...result, tools: filter.tools(result.tools) };
       });
       on('tools/call', async (request, ctx) => {
-        const call = {
-          method: 'tools/call',
-          name: String(request.params?.name),
-          arguments: request.params?.arguments,
-        };
         try {
-          return await forward(auth, ctx, 'tools/call', request.params, call);
+          return await forward(
+            auth,
+            ctx,
+            'tools/call',
+            request.params,
+            audited('tools/call', request.params),
+          );
         } catch (err) {
           // The upstream could not run the tool: the model reads why, as the tool's result.
           if (err instanceof UpstreamError) return toolErrorResult(err);
@@ -216,10 +217,13 @@ export function createBridge(options: BridgeOptions): Bridge {
         return { ...result, resourceTemplates: filter.resourceTemplates(result.resourceTemplates) };
       });
       on('resources/read', (request, ctx) =>
-        forwardOrThrow(auth, ctx, 'resources/read', request.params, {
-          method: 'resources/read',
-          name: String(request.params?.uri),
-        }),
+        forwardOrThrow(
+          auth,
+          ctx,
+          'resources/read',
+          request.params,
+          audited('resources/read', request.params),
+        ),
       );
     }
     if (caps.prompts) {
@@ -230,11 +234,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         return { ...result, prompts: filter.prompts(result.prompts) };
       });
       on('prompts/get', (request, ctx) =>
-        forwardOrThrow(auth, ctx, 'prompts/get', request.params, {
-          method: 'prompts/get',
-          name: String(request.params?.name),
-          arguments: request.params?.arguments,
-        }),
+        forwardOrThrow(auth, ctx, 'prompts/get', request.params, audited('prompts/get', request.params)),
       );
     }
     if (caps.completions) {
@@ -286,4 +286,9 @@ export function createBridge(options: BridgeOptions): Bridge {
 interface ToolsPage {
   tools: Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>;
   nextCursor?: string;
+}
+
+/** What the audit trail records of a call (its method is one of the audited ones). */
+function audited(method: string, params: Params): AuditedCall {
+  return auditedCall({ method, params }) ?? { method };
 }
