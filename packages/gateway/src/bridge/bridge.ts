@@ -172,7 +172,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     );
     const filter = listFilter({ server: name, config, manifest, scopes: auth.scopes });
     const caps = info.capabilities;
-    // The SDK validates what it sends against each method's result schema: pass results on as is.
+    // Handlers for any method name: results are the upstream's, passed on as they came.
     const on = server.setRequestHandler.bind(server) as (
       method: string,
       handler: (request: { params?: Params }, ctx: ServerContext) => Promise<unknown>,
