@@ -97,7 +97,7 @@ test('database: a text with two statements is refused whole, not half run', asyn
 });
 
 test('database: a runaway query is stopped at the deadline while another query is answered meanwhile', async () => {
-  const fast = new DemoDatabase(file, { deadlineMs: 1500, processes: 2 });
+  const fast = new DemoDatabase(file, { deadlineMs: 5000, processes: 2 });
   try {
     await Promise.all([fast.query('SELECT 1'), fast.query('SELECT 1')]); // both processes started
     const settled: string[] = [];
@@ -116,7 +116,7 @@ test('database: a runaway query is stopped at the deadline while another query i
 });
 
 test('database: a write stopped at the deadline leaves nothing behind and no lock held', async () => {
-  const fast = new DemoDatabase(file, { deadlineMs: 1500, processes: 2 });
+  const fast = new DemoDatabase(file, { deadlineMs: 5000, processes: 2 });
   try {
     const before = committedTitles('tasks');
     await assert.rejects(fast.execute(`UPDATE tasks SET title = (${CROSS_JOIN})`), refused('timeout'));
