@@ -10,7 +10,7 @@
  *          --scenario client_credentials|refresh_token (repeatable; default both)
  *          --contender gatehouse|oidc-provider|ceiling (repeatable; default all, and only then are targets judged)
  *          --profile DIR (Gatehouse's server runs with --cpu-prof and writes its profile to DIR)
- *          --only-token-endpoint (skip the PostgreSQL and guard parts that otherwise follow)
+ *          --only-token-endpoint (skip the PostgreSQL, guard and gateway parts that otherwise follow)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -300,6 +300,11 @@ if (more && !values.contender)
   exitCode = Math.max(
     exitCode,
     await (await import('./guard.ts')).benchGuard({ rounds, seconds, warmup, connections }),
+  );
+if (more && !values.contender)
+  exitCode = Math.max(
+    exitCode,
+    await (await import('./gateway.ts')).benchGateway({ rounds, seconds, warmup, connections }),
   );
 process.exit(exitCode);
 
