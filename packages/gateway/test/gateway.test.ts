@@ -341,6 +341,29 @@ describe('gateway: bridging', () => {
     });
   }
 
+  test('JSON-RPC 2.0 §4: two users sending the same request id at once to one shared upstream each get their own answer', async () => {
+    const alice = await tokenFor('notes', 'tools:execute:notes');
+    const bob = await tokenFor('notes', 'tools:execute:notes');
+    const call = (token: string, name: string) =>
+      post(
+        'notes',
+        token,
+        { id: 7, method: 'tools/call', params: { name: 'read_note', arguments: { name } } },
+        { 'mcp-method': 'tools/call', 'mcp-name': 'read_note' },
+      ).then(messageOf);
+    const answers = (await Promise.all([call(alice.token, 'alice'), call(bob.token, 'bob')])) as Array<{
+      id: number;
+      result: unknown;
+    }>;
+    assert.deepEqual(
+      answers.map((a) => [a.id, textOf(a.result)]),
+      [
+        [7, 'note alice'],
+        [7, 'note bob'],
+      ],
+    );
+  });
+
   test('MCP tools: an upstream that cannot be started gives a tool result with isError that names the server', async () => {
     const { token } = await tokenFor('broken', 'tools:list tools:execute:broken');
     const response = await post(
