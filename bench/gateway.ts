@@ -368,6 +368,7 @@ if (import.meta.main) {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '16' },
       calls: { type: 'string', default: '200' },
+      out: { type: 'string' },
     },
   });
   process.exit(
@@ -377,6 +378,7 @@ if (import.meta.main) {
       warmup: Number(values.warmup),
       connections: Number(values.connections),
       calls: Number(values.calls),
+      ...(values.out ? { out: resolve(values.out) } : {}),
     }),
   );
 }
