@@ -4,10 +4,13 @@ import { UsageError } from './output.ts';
 
 export const DEFAULT_DATA_DIR = '.gatehouse';
 
+/**
+ * What commands share. Not the master secret itself, only what derives from it: `serve` reads
+ * the secret from the folder as it starts the server, so no object carries it around.
+ */
 export interface DataFolder {
   dir: string;
   store: Store;
-  masterSecret: string;
   secrets: Secrets;
 }
 
@@ -32,9 +35,9 @@ export async function openDataFolder(options: DataFolderOptions = {}): Promise<D
   // An empty GATEHOUSE_STORE means "not set", as shells often export empty variables.
   const url = options.store ?? (process.env.GATEHOUSE_STORE || undefined);
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new UsageError(STORE_HELP);
-  const masterSecret = loadMasterSecret(dir);
+  const secrets = createSecrets(loadMasterSecret(dir));
   const store = url === undefined ? new SqliteStore(join(dir, 'gatehouse.db')) : await openPostgres(url);
-  return { dir, store, masterSecret, secrets: createSecrets(masterSecret) };
+  return { dir, store, secrets };
 }
 
 async function openPostgres(url: string): Promise<Store> {

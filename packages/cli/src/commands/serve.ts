@@ -2,7 +2,12 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { demoManifest, protectDemo } from '@gatehouse/demo-mcp';
-import { createAuthorizationServer, refuseMalformedRequest, toNodeListener } from '@gatehouse/server';
+import {
+  createAuthorizationServer,
+  loadMasterSecret,
+  refuseMalformedRequest,
+  toNodeListener,
+} from '@gatehouse/server';
 import { CONFIG_OPTION, findConfigFile, readConfigFile } from '../config-file.ts';
 import { DEFAULT_DATA_DIR, openDataFolder } from '../data.ts';
 import { mountMcpServer } from '../mount.ts';
@@ -108,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
     as = await createAuthorizationServer({
       issuer,
       store: data.store,
-      masterSecret: data.masterSecret,
+      masterSecret: loadMasterSecret(data.dir),
       ...settings.authorizationServer,
       // The consent page names the demo's tools each scope unlocks, from the manifest the guard enforces.
       ...(gateway
