@@ -20,7 +20,6 @@ import { closeServer, listen } from '../../../e2e/helpers/loopback.ts';
 import { mountMcpServer } from '../../cli/src/mount.ts';
 import type { McpServerConfig } from '../src/config/schema.ts';
 import { createGateway, type Gateway, type GatewayAuditEvent } from '../src/gateway.ts';
-import { UpstreamClient } from '../src/upstream/upstream-client.ts';
 import { tinyUpstream } from './fixtures/tiny-upstream.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/tiny-upstream.ts', import.meta.url));
@@ -122,17 +121,6 @@ async function tokenFor(server: string, scope: string): Promise<{ token: string;
 /** The SDK v2 client: 2025-11-25 by default (`initialize`), or pinned to 2026-07-28. */
 type Era = 'legacy' | 'modern';
 const ERAS: Era[] = ['legacy', 'modern'];
-
-/**
- * The SDK client handles a response a microtask before the notifications read with it, and drops
- * the request's progress handler on the response: an upstream's last progress notification is lost
- * when it shares a read with the result. The pool's client must keep wire order (`_onresponse`
- * deferred by a microtask); until it does, the progress tests are expected to fail.
- */
-const progressOrderKept = Object.hasOwn(UpstreamClient.prototype, '_onresponse');
-const PROGRESS_TODO = progressOrderKept
-  ? {}
-  : { todo: 'the pool’s client drops progress that shares a read with the result' };
 
 async function connect(server: string, token: string, era: Era = 'legacy'): Promise<Client> {
   const client = new Client(
@@ -288,32 +276,28 @@ describe('gateway: scopes and enforcement', () => {
 
 describe('gateway: bridging', () => {
   for (const era of ERAS) {
-    test(
-      `MCP progress (${era}): the upstream’s notifications/progress reach the client under the client’s own token`,
-      PROGRESS_TODO,
-      async () => {
-        const { token } = await tokenFor('notes', 'tools:execute:notes');
-        const client = await connect('notes', token, era);
-        try {
-          const seen: Array<{ progress: number; total?: number }> = [];
-          const result = await client.callTool(
-            { name: 'count', arguments: { to: 3 } },
-            {
-              onprogress: (p) =>
-                seen.push({ progress: p.progress, ...(p.total !== undefined ? { total: p.total } : {}) }),
-            },
-          );
-          assert.equal(textOf(result), 'counted to 3');
-          assert.deepEqual(seen, [
-            { progress: 1, total: 3 },
-            { progress: 2, total: 3 },
-            { progress: 3, total: 3 },
-          ]);
-        } finally {
-          await client.close();
-        }
-      },
-    );
+    test(`MCP progress (${era}): the upstream’s notifications/progress reach the client under the client’s own token`, async () => {
+      const { token } = await tokenFor('notes', 'tools:execute:notes');
+      const client = await connect('notes', token, era);
+      try {
+        const seen: Array<{ progress: number; total?: number }> = [];
+        const result = await client.callTool(
+          { name: 'count', arguments: { to: 3 } },
+          {
+            onprogress: (p) =>
+              seen.push({ progress: p.progress, ...(p.total !== undefined ? { total: p.total } : {}) }),
+          },
+        );
+        assert.equal(textOf(result), 'counted to 3');
+        assert.deepEqual(seen, [
+          { progress: 1, total: 3 },
+          { progress: 2, total: 3 },
+          { progress: 3, total: 3 },
+        ]);
+      } finally {
+        await client.close();
+      }
+    });
 
     test(`MCP cancellation (${era}): a request the client cancels is cancelled upstream`, async () => {
       const { token } = await tokenFor('notes', 'tools:execute:notes');

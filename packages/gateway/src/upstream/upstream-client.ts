@@ -1,6 +1,8 @@
 import {
   Client,
   type Implementation,
+  type JSONRPCErrorResponse,
+  type JSONRPCResponse,
   type Request,
   type RequestMethod,
   type RequestOptions,
@@ -50,6 +52,15 @@ export class UpstreamClient extends Client {
     this.#transport = options.transport;
     this.#timeoutMs = options.timeoutMs;
     this.#hooks = options.hooks;
+  }
+
+  /**
+   * Keeps wire order: the SDK dispatches a response a microtask before the notifications read in
+   * the same chunk, and drops the request's progress handler with the response, so an upstream's
+   * last progress notification would be lost when it arrives together with the result.
+   */
+  protected override _onresponse(response: JSONRPCResponse | JSONRPCErrorResponse): void {
+    queueMicrotask(() => super._onresponse(response));
   }
 
   override request<M extends RequestMethod>(
