@@ -94,8 +94,14 @@ test('MCP authorization with SDK v2: a 401 leads to RFC 9728 discovery, DCR, PKC
  */
 async function narrowThenStepUp(narrow: BrowserOAuthProvider) {
   const consentPages: string[] = [];
+  const offeredChoices: string[][] = [];
   narrow.onConsent = async (p) => {
     consentPages.push((await p.locator('body').textContent()) ?? '');
+    offeredChoices.push(
+      await p
+        .locator('input[type=checkbox][name=scope]')
+        .evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value).sort()),
+    );
   };
   assert.equal(await auth(narrow, { serverUrl: scene.mcpUrl, scope: NARROW }), 'REDIRECT');
   assert.deepEqual(scopes(narrow.authorizations[0]?.searchParams.get('scope')), scopes(NARROW));
@@ -142,6 +148,9 @@ async function narrowThenStepUp(narrow: BrowserOAuthProvider) {
     ]);
     assert.equal(narrow.consentShown, true, 'the new scope needs the user’s consent');
     assert.match(consentPages[1] ?? '', /database/i);
+    // Step-up consent shows only what is new: the earlier scopes are stated, not offered again.
+    assert.deepEqual(offeredChoices[1], ['tools:execute:database']);
+    assert.match(consentPages[1] ?? '', /can already/i);
 
     await transport.finishAuth(narrow.takeCallback());
     assert.match(
