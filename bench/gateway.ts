@@ -28,6 +28,7 @@ import { EVERYTHING_SERVER, type HttpUpstream, startEverythingHttp } from '../e2
 import { authorize, tokenRequest } from '../e2e/helpers/agent.ts';
 import { addClient, addUser, type RunningGatehouse, serve } from '../e2e/helpers/gatehouse-cli.ts';
 import { tempDir } from '../e2e/helpers/temp.ts';
+import { cpuSeconds } from './processes.ts';
 import { median } from './stats.ts';
 
 export interface GatewayBenchOptions {
@@ -69,7 +70,16 @@ interface Measurement {
   p50: number;
   p99: number;
   failed: number;
+  /** CPU per answered call, microseconds, of the upstream and of `gatehouse serve` (undefined off Linux). */
+  upstreamCpu: number | undefined;
+  gatehouseCpu: number | undefined;
   sample?: string;
+}
+
+/** The processes whose CPU time a measurement reads. */
+interface Pids {
+  upstream: number;
+  gatehouse: number | undefined;
 }
 
 const percentile = (sorted: readonly number[], p: number) =>
@@ -83,8 +93,14 @@ const mcpHeaders = (extra: Record<string, string>) => ({
 });
 
 /** Throughput and latency of `tools/call` at one target, counting only answers that hold the echo. */
-async function measure(target: Target, connections: number, seconds: number): Promise<Measurement> {
+async function measure(
+  target: Target,
+  pids: Pids,
+  connections: number,
+  seconds: number,
+): Promise<Measurement> {
   const url = new URL(target.url);
+  const cpuBefore = { upstream: cpuSeconds(pids.upstream), gatehouse: cpuSeconds(pids.gatehouse) };
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
@@ -119,9 +135,13 @@ async function measure(target: Target, connections: number, seconds: number): Pr
     ],
   });
   const elapsed = (performance.now() - started) / 1000;
+  const perCall = (before: number | undefined, after: number | undefined) =>
+    before === undefined || after === undefined || ok === 0 ? undefined : ((after - before) / ok) * 1e6;
   latencies.sort((a, b) => a - b);
   return {
     rps: ok / elapsed,
+    upstreamCpu: perCall(cpuBefore.upstream, cpuSeconds(pids.upstream)),
+    gatehouseCpu: perCall(cpuBefore.gatehouse, cpuSeconds(pids.gatehouse)),
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     failed: failed + result.errors + result.timeouts,
@@ -221,6 +241,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
     gatehouse = await serve(data.dir, { config, timeoutMs: 30_000, env: { NODE_ENV: 'production' } });
     const http = `${gatehouse.issuer}/mcp/everything`;
     const overStdio = `${gatehouse.issuer}/mcp/everything-stdio`;
+    const pids: Pids = { upstream: upstream.pid, gatehouse: gatehouse.child.pid };
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, headers: await directSession(upstream.url) },
       {
@@ -254,20 +275,21 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
 
     // Both answer, and the gateway really guards: no token, no echo.
     for (const t of targets) {
-      const m = await measure(t, 1, 1);
+      const m = await measure(t, pids, 1, 1);
       if (m.failed || m.rps === 0) throw new Error(`${t.name}: ${m.sample ?? 'no answer'}`);
     }
     const anonymous = await fetch(http, { method: 'POST', headers: mcpHeaders({}), body: toolsCall });
     if (anonymous.status !== 401) throw new Error(`the gateway answered ${anonymous.status} without a token`);
     await roundTrips(20, throughGateway);
     await roundTrips(20, directly);
-    if (options.warmup > 0) for (const t of targets) await measure(t, options.connections, options.warmup);
+    if (options.warmup > 0)
+      for (const t of targets) await measure(t, pids, options.connections, options.warmup);
 
     const series: Record<Target['name'], Measurement[]> = { direct: [], gateway: [] };
     const trips: Record<Target['name'], number[]> = { direct: [], gateway: [] };
     for (let round = 1; round <= options.rounds; round++) {
       for (const t of targets) {
-        const m = await measure(t, options.connections, options.seconds);
+        const m = await measure(t, pids, options.connections, options.seconds);
         series[t.name].push(m);
         log(`  round ${round} http ${t.name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms`);
       }
@@ -276,10 +298,16 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
       log(`  round ${round} stdio: ${calls} round trips each way`);
     }
 
+    const cpu = (values: (number | undefined)[]) => {
+      const known = values.filter((v): v is number => v !== undefined);
+      return known.length ? median(known) : undefined;
+    };
     const summary = (name: Target['name']) => ({
       rps: median(series[name].map((m) => m.rps)),
       p50: median(series[name].map((m) => m.p50)),
       p99: median(series[name].map((m) => m.p99)),
+      upstreamCpu: cpu(series[name].map((m) => m.upstreamCpu)),
+      gatehouseCpu: cpu(series[name].map((m) => m.gatehouseCpu)),
     });
     const bare = summary('direct');
     const gated = summary('gateway');
@@ -298,13 +326,14 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
       .map((m) => `${m.failed} failed (${m.sample ?? 'socket errors'})`);
     const pass = ratio >= GATEWAY_TARGET && addedP50 <= ADDED_P50_MS && problems.length === 0;
     const load = loadavg()[0] ?? 0;
-    const row = (name: string, s: { rps: number; p50: number; p99: number }) =>
-      `${name.padEnd(18)}${s.rps.toFixed(0).padStart(8)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}`;
+    const micros = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(0));
+    const row = (name: string, s: ReturnType<typeof summary>) =>
+      `${name.padEnd(18)}${s.rps.toFixed(0).padStart(8)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${micros(s.upstreamCpu).padStart(16)}${micros(s.gatehouseCpu).padStart(18)}`;
     const command = `node bench/gateway.ts --rounds ${options.rounds} --seconds ${options.seconds} --warmup ${options.warmup} --connections ${options.connections}`;
     const lines = [
       '',
       `Gateway, Streamable HTTP upstream (server-everything, echo): median of ${options.rounds} interleaved rounds of ${options.seconds} s, ${options.connections} connections`,
-      `${'path'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+      `${'path'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'upstream µs/req'.padStart(16)}${'gatehouse µs/req'.padStart(18)}`,
       row('direct', bare),
       row('through gateway', gated),
       '',
