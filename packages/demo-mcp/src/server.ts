@@ -52,6 +52,18 @@ export function buildDemoServer(parts: {
   );
   registerTableResources(server, parts.database);
   registerPrompts(server, parts.database, parts.mayGet ?? everything);
+  // A token that may use none of the tools (or prompts) still gets an empty list, not "method not
+  // found": the SDK declares a capability only once something is registered under it.
+  const mayCall = parts.mayCall ?? everything;
+  const mayGet = parts.mayGet ?? everything;
+  if (!Object.keys(demoManifest.tools).some(mayCall)) {
+    server.server.registerCapabilities({ tools: {} });
+    server.server.setRequestHandler('tools/list', async () => ({ tools: [] }));
+  }
+  if (!Object.keys(demoManifest.prompts).some(mayGet)) {
+    server.server.registerCapabilities({ prompts: {} });
+    server.server.setRequestHandler('prompts/list', async () => ({ prompts: [] }));
+  }
   return server;
 }
 

@@ -53,6 +53,16 @@ after(async () => {
 
 for (const [name, connect] of Object.entries(sdks)) {
   describe(`official MCP SDK client ${name} against the protected demo over HTTP`, () => {
+    test('MCP tools/list: a token that may run no tool gets an empty list, not method-not-found', async () => {
+      const token = await as.mint({ aud: demo.resource, scope: 'tools:list prompts:list prompts:execute' });
+      const client = await connect(demo.resource, token);
+      try {
+        assert.deepEqual((await client.listTools()).tools, []);
+      } finally {
+        await client.close();
+      }
+    });
+
     test('a token with every scope lists and calls filesystem and database tools', async () => {
       const client = await connect(demo.resource, await as.mint({ aud: demo.resource, scope: ALL }));
       try {
