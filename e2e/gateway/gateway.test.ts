@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isClientError } from '@gatehouse/client';
+import { connectMcp, isClientError } from '@gatehouse/client';
 import { rawToolsList } from '../mcp/wire.ts';
 import { gatewayScene, makeHome, rawToolCall, text } from './scene.ts';
 import { EVERYTHING_SERVER, FILESYSTEM_SERVER, type HttpUpstream, startEverythingHttp } from './upstreams.ts';
@@ -255,6 +255,43 @@ test('errors are shaped: a call to an unknown tool through the gateway is the up
     );
     assert.equal(outcome.isError, true);
     assert.match(outcome.message, /no-such-tool|not found|unknown/i);
+  } finally {
+    await mcp.close();
+  }
+});
+
+test('JSON-RPC 2.0 §4: two users sending the same request id at once to one shared stdio upstream each get their own answer', async () => {
+  const tokens = await Promise.all(
+    ['ada', 'bob'].map((user) => scene.token(user, 'everything-stdio', 'tools:execute:everything-stdio')),
+  );
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, async (_, i) => {
+      const message = `caller ${i}`;
+      const response = await rawToolCall(scene.url('everything-stdio'), tokens[i % 2] as string, 'echo', {
+        message,
+      });
+      return { message, body: await response.text() };
+    }),
+  );
+  for (const { message, body } of answers) {
+    assert.match(body, new RegExp(`Echo: ${message}"`), body);
+    assert.match(body, /"id":1\b/, 'the client’s own id comes back');
+  }
+});
+
+test('MCP 2026-07-28: a client pinned to the stateless revision (Mcp-Method / Mcp-Name headers) reaches a 2025-era upstream through the gateway', async () => {
+  const { oauth } = await scene.connect(
+    'ada',
+    'everything-stdio',
+    'tools:list tools:execute:everything-stdio',
+  );
+  const mcp = await connectMcp(oauth, { protocolVersion: '2026-07-28' });
+  try {
+    assert.ok((await mcp.listTools()).tools.some((t) => t.name === 'echo'));
+    assert.equal(
+      text(await mcp.callTool({ name: 'echo', arguments: { message: 'new era' } })),
+      'Echo: new era',
+    );
   } finally {
     await mcp.close();
   }
