@@ -112,6 +112,28 @@ test('RFC 6749 §3.3: the ticked subset of the request becomes the grant, the ac
   assert.equal(consent?.scope, 'tools:list resources:read', 'what was left unticked is not remembered');
 });
 
+test('OIDC Core §11, RFC 6749 §3.3: unticking offline_access means no refresh token, for a client that may otherwise refresh', async () => {
+  const client = await h.addClient();
+  const user = await h.addUser('offline-user');
+  const declined = await atConsent(client, user, 'tools:list offline_access');
+  const without = await declined.redeem(
+    await declined.answer([
+      ['scope', 'tools:list'],
+      ['decision', 'approve'],
+    ]),
+  );
+  assert.equal(without.refresh_token, undefined);
+  const granted = await atConsent(client, user, 'tools:list offline_access', declined.cookies);
+  const withRefresh = await granted.redeem(
+    await granted.answer([
+      ['scope', 'tools:list'],
+      ['scope', 'offline_access'],
+      ['decision', 'approve'],
+    ]),
+  );
+  assert.equal(typeof withRefresh.refresh_token, 'string', 'ticked, it is issued');
+});
+
 test('RFC 6749 §3.3: tampered form values are ignored: scopes not requested, a parent of a requested one, malformed tokens', async () => {
   const client = await h.addClient();
   const user = await h.addUser('tamper-user');

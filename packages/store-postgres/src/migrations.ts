@@ -139,4 +139,8 @@ export const postgresMigrations: readonly string[] = [
   `
   ALTER TABLE revocations ADD COLUMN scope TEXT;
   `,
+  // 4: a code whose user unticked offline_access at consent: it yields no refresh token.
+  `
+  ALTER TABLE authorization_codes ADD COLUMN offline_declined BOOLEAN NOT NULL DEFAULT false;
+  `,
 ];

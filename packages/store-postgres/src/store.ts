@@ -203,8 +203,8 @@ export class PostgresStore implements Store {
   async saveCode(code: AuthorizationCodeRecord): Promise<void> {
     await this.#pool.query(
       `INSERT INTO authorization_codes
-       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at, offline_declined)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         code.code_hash,
         code.client_id,
@@ -214,6 +214,7 @@ export class PostgresStore implements Store {
         code.resource,
         code.scope,
         code.expires_at,
+        code.offline_declined === true,
       ],
     );
   }

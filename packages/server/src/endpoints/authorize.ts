@@ -164,6 +164,7 @@ export async function issueCode(
   ctx: Context,
   pending: PendingAuthorization,
   userId: string,
+  options: { offlineDeclined?: boolean } = {},
 ): Promise<Response> {
   const code = randomToken(32);
   await ctx.store.saveCode({
@@ -175,6 +176,7 @@ export async function issueCode(
     resource: pending.resource,
     scope: pending.scope.join(' '),
     expires_at: ctx.now() + ctx.config.codeTtl,
+    ...(options.offlineDeclined ? { offline_declined: true } : {}),
   });
   const url = new URL(pending.redirect_uri);
   url.searchParams.set('code', code);

@@ -88,6 +88,6 @@ export async function authorizationCodeGrant(
     detail: { grant_type: 'authorization_code' },
   });
   return issueTokens(ctx, grant, parseScope(grant.scope), {
-    refreshToken: client.grant_types.includes('refresh_token'),
+    refreshToken: client.grant_types.includes('refresh_token') && redeemed.offline_declined !== true,
   });
 }

@@ -1,4 +1,11 @@
-import { errorRedirect, formatScope, missingScopes, OAuthError, parseScope } from '@gatehouse/core';
+import {
+  errorRedirect,
+  formatScope,
+  missingScopes,
+  OAuthError,
+  OFFLINE_ACCESS,
+  parseScope,
+} from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import {
   AuthorizationPageError,
@@ -206,5 +213,7 @@ export async function submitConsent(ctx: Context, request: Request, id: string):
     client_id: pending.client_id,
     detail: { scope: scope.join(' '), ...(declined.length ? { declined: declined.join(' ') } : {}) },
   });
-  return issueCode(ctx, { ...pending, scope }, user.id);
+  // Unticking offline_access means no refresh token, whatever the client may otherwise use.
+  const offlineDeclined = declined.includes(OFFLINE_ACCESS);
+  return issueCode(ctx, { ...pending, scope }, user.id, { offlineDeclined });
 }

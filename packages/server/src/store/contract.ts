@@ -75,6 +75,27 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.getUser('u1'), undefined);
     });
 
+    test('a code keeps whether its user declined offline_access', async () => {
+      await store.createUser(user('u-offline', 'offline-owner'));
+      const base = {
+        client_id: 'c-offline',
+        user_id: 'u-offline',
+        redirect_uri: '',
+        code_challenge: 'x'.repeat(43),
+        resource: 'https://mcp.example/mcp',
+        scope: 'tools:list',
+        expires_at: 2000,
+      };
+      await store.saveCode({ ...base, code_hash: 'code-declined', offline_declined: true });
+      await store.saveCode({ ...base, code_hash: 'code-default' });
+      const times = { created_at: 1500, last_used_at: 1500, expires_at: 9000 };
+      const declined = await store.redeemCode('code-declined', { id: 'g-declined', ...times }, 1500);
+      const plain = await store.redeemCode('code-default', { id: 'g-default', ...times }, 1500);
+      assert.ok(declined.status === 'redeemed' && plain.status === 'redeemed');
+      assert.equal(declined.code.offline_declined, true);
+      assert.equal(plain.code.offline_declined, undefined);
+    });
+
     test('RFC 6749 §4.1.2: a code is redeemed exactly once, even when redeemed concurrently', async () => {
       await store.createUser(user('u-code', 'code-owner'));
       await store.saveCode({

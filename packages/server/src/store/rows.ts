@@ -73,6 +73,7 @@ export function toCode(row: Row): AuthorizationCodeRecord {
     resource: row.resource as string,
     scope: row.scope as string,
     expires_at: Number(row.expires_at),
+    ...(isTrue(row.offline_declined) ? { offline_declined: true } : {}),
     grant_id: opt(row.grant_id),
     consumed_at: optNumber(row.consumed_at),
   };

@@ -134,4 +134,8 @@ export const sqliteMigrations: readonly string[] = [
   `
   ALTER TABLE revocations ADD COLUMN scope TEXT;
   `,
+  // 4: a code whose user unticked offline_access at consent: it yields no refresh token.
+  `
+  ALTER TABLE authorization_codes ADD COLUMN offline_declined INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -174,8 +174,8 @@ export class SqliteStore implements Store {
   async saveCode(code: AuthorizationCodeRecord): Promise<void> {
     this.#sql(
       `INSERT INTO authorization_codes
-       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+       (code_hash, client_id, user_id, redirect_uri, code_challenge, resource, scope, expires_at, offline_declined)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       code.code_hash,
       code.client_id,
@@ -185,6 +185,7 @@ export class SqliteStore implements Store {
       code.resource,
       code.scope,
       code.expires_at,
+      code.offline_declined ? 1 : 0,
     );
   }
 

@@ -51,6 +51,8 @@ export interface AuthorizationCodeRecord {
   resource: string;
   scope: string;
   expires_at: number;
+  /** The request asked for `offline_access` and the user unticked it: no refresh token. */
+  offline_declined?: boolean | undefined;
   /** Set when the code is redeemed: the grant it produced, so a replay can revoke it. */
   grant_id?: string | undefined;
   consumed_at?: number | undefined;
