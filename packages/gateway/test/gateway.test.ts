@@ -60,7 +60,11 @@ before(async () => {
       issuer,
       servers: {
         notes: stdio({ title: 'Notes', readOnlyScope: true, audit: { arguments: 'hashed' } }),
-        other: stdio({ title: 'Other notes', listAll: true }),
+        other: stdio({
+          title: 'Other notes',
+          listAll: true,
+          challengeScopes: ['tools:list', 'prompts:list'],
+        }),
         remote: { url: upstreamHttp.url, title: 'Remote notes', identityAssertion: true, timeoutMs: 10_000 },
         broken: { command: `${process.execPath}-does-not-exist`, title: 'Broken', timeoutMs: 5_000 },
       },
@@ -185,6 +189,31 @@ describe('gateway: scopes and enforcement', () => {
         { name: 'tools:execute:notes:read', description: 'Run Notes tools that only read' },
       ],
     );
+  });
+
+  test('MCP authorization, docs/least-privilege.md: the 401 challenge names every scope by default, or the operator’s baseline', async () => {
+    const challenge = async (server: string) => {
+      const response = await fetch(resourceOf(server), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        // What a client sends first, and what needs no scope itself.
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-11-25',
+            capabilities: {},
+            clientInfo: { name: 't', version: '1' },
+          },
+        }),
+      });
+      await response.body?.cancel();
+      assert.equal(response.status, 401);
+      return (parseBearerChallenge(response.headers.get('www-authenticate') ?? '')?.scope ?? '').split(' ');
+    };
+    assert.ok((await challenge('notes')).includes('tools:execute:notes'), 'default: every scope');
+    assert.deepEqual((await challenge('other')).sort(), ['prompts:list', 'tools:list'], 'the baseline');
   });
 
   test('consent: toolsOf names each tool of a server with the scope it needs, from the upstream’s tools/list', async () => {
