@@ -354,6 +354,68 @@ describe('gateway: bridging', () => {
     });
   }
 
+  test('MCP Streamable HTTP (2025-03-26 §2.1.5): a 2025-era request asking no progress is answered as one JSON document, one asking progress as an event stream', async () => {
+    const { token } = await tokenFor('notes', 'tools:execute:notes');
+    const plain = await post('notes', token, {
+      method: 'tools/call',
+      params: { name: 'read_note', arguments: { name: 'json' } },
+    });
+    assert.equal(plain.headers.get('content-type'), 'application/json');
+    assert.equal(textOf(((await messageOf(plain)) as { result: unknown }).result), 'note json');
+    const streamed = await post('notes', token, {
+      method: 'tools/call',
+      params: { name: 'count', arguments: { to: 2 }, _meta: { progressToken: 'p' } },
+    });
+    assert.equal(streamed.headers.get('content-type'), 'text/event-stream');
+    const events = await streamed.text();
+    assert.match(events, /notifications\/progress/);
+    assert.match(events, /counted to 2/);
+  });
+
+  test('MCP cancellation (2025-era, JSON answer): a client that goes away mid-call cancels the upstream request', async () => {
+    const { token } = await tokenFor('notes', 'tools:execute:notes');
+    const state = async () =>
+      textOf(
+        (
+          (await messageOf(
+            await post('notes', token, {
+              method: 'tools/call',
+              params: { name: 'wait_state', arguments: {} },
+            }),
+          )) as {
+            result: unknown;
+          }
+        ).result,
+      );
+    const stateIs = async (wanted: string) => {
+      for (let i = 0; i < 500; i++) {
+        if ((await state()) === wanted) return true;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return false;
+    };
+    const controller = new AbortController();
+    const waiting = fetch(resourceOf('notes'), {
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'wait_for_cancel', arguments: {} },
+      }),
+    });
+    assert.ok(await stateIs('waiting'), 'the upstream is waiting');
+    controller.abort();
+    await assert.rejects(waiting);
+    assert.ok(await stateIs('cancelled'), 'the upstream saw the cancellation');
+  });
+
   test('JSON-RPC 2.0 §4: two users sending the same request id at once to one shared upstream each get their own answer', async () => {
     const alice = await tokenFor('notes', 'tools:execute:notes');
     const bob = await tokenFor('notes', 'tools:execute:notes');

@@ -7,7 +7,7 @@
  */
 import type { AuthInfo, GuardedRequest, McpScopeManifest } from '@gatehouse/resource';
 import type { Client, RequestOptions, ServerCapabilities } from '@modelcontextprotocol/client';
-import { createMcpHandler, Server, type ServerContext } from '@modelcontextprotocol/server';
+import { createMcpHandler, isLegacyRequest, Server, type ServerContext } from '@modelcontextprotocol/server';
 import { type AuditedCall, auditedCall, callEvent, type GatewayAuditEvent } from '../audit.ts';
 import type { McpServerConfig } from '../config/schema.ts';
 import { serverDefaults } from '../config/schema.ts';
@@ -19,6 +19,7 @@ import type { ToolCatalogue } from './catalogue.ts';
 import { asJsonRpcError, toolErrorResult, upstreamFailure } from './errors.ts';
 import { listFilter } from './filter.ts';
 import { progressTokenOf, upstreamParams, upstreamRequestOptions } from './forward.ts';
+import { asksForProgress, serveAsJson } from './json-leg.ts';
 
 /** Where the bridge gets a connected upstream client for a user (the gateway's `UpstreamPool`). */
 export interface UpstreamClients {
@@ -245,25 +246,37 @@ export function createBridge(options: BridgeOptions): Bridge {
     return server;
   }
 
-  const handler = createMcpHandler(
-    async ({ authInfo }) => {
-      // The guard put its own AuthInfo here (a superset of the SDK's).
-      const auth = authInfo as AuthInfo;
-      if (!upstreamInfo) {
-        // The first request learns what the upstream offers; if it cannot be reached, the
-        // fallback capabilities let each request say so.
-        await connect(auth).catch(() => undefined);
-      }
-      return buildServer(auth);
-    },
-    { ...(options.onError ? { onerror: options.onError } : {}) },
-  );
+  async function serverFor(auth: AuthInfo): Promise<Server> {
+    if (!upstreamInfo) {
+      // The first request learns what the upstream offers; if it cannot be reached, the
+      // fallback capabilities let each request say so.
+      await connect(auth).catch(() => undefined);
+    }
+    return buildServer(auth);
+  }
+
+  // The guard put its own AuthInfo here (a superset of the SDK's).
+  const handler = createMcpHandler(({ authInfo }) => serverFor(authInfo as AuthInfo), {
+    ...(options.onError ? { onerror: options.onError } : {}),
+  });
 
   return {
-    fetch(request, guarded) {
+    async fetch(request, guarded) {
       for (const op of guarded.operations)
         if (op.method === 'notifications/cancelled')
           inFlight.cancel(guarded.auth, op.params?.requestId, op.params?.reason);
+      const body = guarded.parsedBody;
+      if (
+        request.method === 'POST' &&
+        body !== undefined &&
+        !asksForProgress(body) &&
+        (await isLegacyRequest(request, body))
+      ) {
+        return serveAsJson(request, await serverFor(guarded.auth), {
+          authInfo: guarded.auth,
+          parsedBody: body,
+        });
+      }
       return handler.fetch(request, {
         authInfo: guarded.auth,
         ...(guarded.parsedBody !== undefined ? { parsedBody: guarded.parsedBody } : {}),
