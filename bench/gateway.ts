@@ -6,6 +6,9 @@
  *    directly on its own session. autocannon (keep-alive HTTP/1.1) in this process, one target at a
  *    time, rounds interleaved (direct, gateway, direct, …), medians; judged: gateway ÷ direct
  *    throughput ≥ 0.9 and p50 added ≤ 1 ms.
+ *    A third target is the floor: the bare SDK-to-SDK proxy (bench/contenders/mcp-proxy.ts, no
+ *    Gatehouse in between) to the same upstream, so the report says what any SDK-built gateway
+ *    costs on this machine and what is Gatehouse's own.
  * 2. stdio: the round trip of one call at a time through the gateway (HTTP in, stdio out) against
  *    the SDK v2 stdio client calling the same server (`everything` over stdio) directly. Reported,
  *    not judged: the gateway adds an HTTP hop the direct client does not make.
@@ -14,6 +17,9 @@
  * (e2e/gateway/upstreams.ts, e2e/helpers/gatehouse-cli.ts). Run alone with `node bench/gateway.ts`
  * (same options as `npm run bench`), or as part of `npm run bench`.
  */
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -59,10 +65,14 @@ const toolsCall = JSON.stringify({
 });
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 
+type TargetName = 'direct' | 'sdk proxy' | 'gateway';
+
 interface Target {
-  name: 'direct' | 'gateway';
+  name: TargetName;
   url: string;
   headers: Record<string, string>;
+  /** The process between the client and the upstream (gateway or proxy), whose CPU is read. */
+  between?: number | undefined;
 }
 
 interface Measurement {
@@ -70,16 +80,13 @@ interface Measurement {
   p50: number;
   p99: number;
   failed: number;
-  /** CPU per answered call, microseconds, of the upstream and of `gatehouse serve` (undefined off Linux). */
+  /**
+   * CPU per answered call, microseconds, of the upstream and of the process in between
+   * (`gatehouse serve` or the bare SDK proxy; undefined off Linux or when there is none).
+   */
   upstreamCpu: number | undefined;
-  gatehouseCpu: number | undefined;
+  betweenCpu: number | undefined;
   sample?: string;
-}
-
-/** The processes whose CPU time a measurement reads. */
-interface Pids {
-  upstream: number;
-  gatehouse: number | undefined;
 }
 
 const percentile = (sorted: readonly number[], p: number) =>
@@ -95,12 +102,12 @@ const mcpHeaders = (extra: Record<string, string>) => ({
 /** Throughput and latency of `tools/call` at one target, counting only answers that hold the echo. */
 async function measure(
   target: Target,
-  pids: Pids,
+  upstreamPid: number,
   connections: number,
   seconds: number,
 ): Promise<Measurement> {
   const url = new URL(target.url);
-  const cpuBefore = { upstream: cpuSeconds(pids.upstream), gatehouse: cpuSeconds(pids.gatehouse) };
+  const cpuBefore = { upstream: cpuSeconds(upstreamPid), between: cpuSeconds(target.between) };
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
@@ -140,8 +147,8 @@ async function measure(
   latencies.sort((a, b) => a - b);
   return {
     rps: ok / elapsed,
-    upstreamCpu: perCall(cpuBefore.upstream, cpuSeconds(pids.upstream)),
-    gatehouseCpu: perCall(cpuBefore.gatehouse, cpuSeconds(pids.gatehouse)),
+    upstreamCpu: perCall(cpuBefore.upstream, cpuSeconds(upstreamPid)),
+    betweenCpu: perCall(cpuBefore.between, cpuSeconds(target.between)),
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     failed: failed + result.errors + result.timeouts,
@@ -201,6 +208,42 @@ async function tokenFor(gatehouse: RunningGatehouse, clientId: string, resource:
   return token.body.access_token as string;
 }
 
+interface Proxy {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** The bare SDK-to-SDK proxy (bench/contenders/mcp-proxy.ts) to `upstream`, in its own process. */
+async function startProxy(upstream: string): Promise<Proxy> {
+  const child = spawn(process.execPath, [join(here, 'contenders/mcp-proxy.ts'), upstream], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let out = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /listening (\S+)/.exec(out);
+      if (match) resolveUrl(match[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`the SDK proxy exited (${code})`)));
+  });
+  return {
+    url,
+    pid: child.pid as number,
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** Milliseconds of each of `count` sequential calls. */
 async function roundTrips(count: number, call: () => Promise<string>): Promise<number[]> {
   const times: number[] = [];
@@ -220,6 +263,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
   const data = await tempDir('gatehouse-bench-gateway-');
   let upstream: HttpUpstream | undefined;
   let gatehouse: RunningGatehouse | undefined;
+  let proxy: Proxy | undefined;
   let stdio: Client | undefined;
   try {
     log(
@@ -241,12 +285,14 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
     gatehouse = await serve(data.dir, { config, timeoutMs: 30_000, env: { NODE_ENV: 'production' } });
     const http = `${gatehouse.issuer}/mcp/everything`;
     const overStdio = `${gatehouse.issuer}/mcp/everything-stdio`;
-    const pids: Pids = { upstream: upstream.pid, gatehouse: gatehouse.child.pid };
+    proxy = await startProxy(upstream.url);
     const targets: Target[] = [
       { name: 'direct', url: upstream.url, headers: await directSession(upstream.url) },
+      { name: 'sdk proxy', url: proxy.url, headers: mcpHeaders({}), between: proxy.pid },
       {
         name: 'gateway',
         url: http,
+        between: gatehouse.child.pid,
         headers: mcpHeaders({
           authorization: `Bearer ${await tokenFor(gatehouse, client_id, http, 'tools:execute:everything')}`,
         }),
@@ -275,7 +321,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
 
     // Both answer, and the gateway really guards: no token, no echo.
     for (const t of targets) {
-      const m = await measure(t, pids, 1, 1);
+      const m = await measure(t, upstream.pid, 1, 1);
       if (m.failed || m.rps === 0) throw new Error(`${t.name}: ${m.sample ?? 'no answer'}`);
     }
     const anonymous = await fetch(http, { method: 'POST', headers: mcpHeaders({}), body: toolsCall });
@@ -283,13 +329,13 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
     await roundTrips(20, throughGateway);
     await roundTrips(20, directly);
     if (options.warmup > 0)
-      for (const t of targets) await measure(t, pids, options.connections, options.warmup);
+      for (const t of targets) await measure(t, upstream.pid, options.connections, options.warmup);
 
-    const series: Record<Target['name'], Measurement[]> = { direct: [], gateway: [] };
-    const trips: Record<Target['name'], number[]> = { direct: [], gateway: [] };
+    const series: Record<TargetName, Measurement[]> = { direct: [], 'sdk proxy': [], gateway: [] };
+    const trips: Record<'direct' | 'gateway', number[]> = { direct: [], gateway: [] };
     for (let round = 1; round <= options.rounds; round++) {
       for (const t of targets) {
-        const m = await measure(t, pids, options.connections, options.seconds);
+        const m = await measure(t, upstream.pid, options.connections, options.seconds);
         series[t.name].push(m);
         log(`  round ${round} http ${t.name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms`);
       }
@@ -302,41 +348,45 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
       const known = values.filter((v): v is number => v !== undefined);
       return known.length ? median(known) : undefined;
     };
-    const summary = (name: Target['name']) => ({
+    const summary = (name: TargetName) => ({
       rps: median(series[name].map((m) => m.rps)),
       p50: median(series[name].map((m) => m.p50)),
       p99: median(series[name].map((m) => m.p99)),
       upstreamCpu: cpu(series[name].map((m) => m.upstreamCpu)),
-      gatehouseCpu: cpu(series[name].map((m) => m.gatehouseCpu)),
+      betweenCpu: cpu(series[name].map((m) => m.betweenCpu)),
     });
     const bare = summary('direct');
     const gated = summary('gateway');
+    const floor = summary('sdk proxy');
     const ratio = gated.rps / bare.rps;
+    const floorRatio = floor.rps / bare.rps;
     const roundRatios = series.gateway.map((m, i) => m.rps / (series.direct[i] as Measurement).rps);
     const addedP50 = gated.p50 - bare.p50;
-    const sorted = (name: Target['name']) => [...trips[name]].sort((a, b) => a - b);
-    const rt = (name: Target['name']) => ({
+    const sorted = (name: keyof typeof trips) => [...trips[name]].sort((a, b) => a - b);
+    const rt = (name: keyof typeof trips) => ({
       p50: percentile(sorted(name), 0.5),
       p99: percentile(sorted(name), 0.99),
     });
     const stdioDirect = rt('direct');
     const stdioGateway = rt('gateway');
-    const problems = [...series.direct, ...series.gateway]
+    const problems = [...series.direct, ...series['sdk proxy'], ...series.gateway]
       .filter((m) => m.failed > 0)
       .map((m) => `${m.failed} failed (${m.sample ?? 'socket errors'})`);
     const pass = ratio >= GATEWAY_TARGET && addedP50 <= ADDED_P50_MS && problems.length === 0;
     const load = loadavg()[0] ?? 0;
     const micros = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(0));
     const row = (name: string, s: ReturnType<typeof summary>) =>
-      `${name.padEnd(18)}${s.rps.toFixed(0).padStart(8)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${micros(s.upstreamCpu).padStart(16)}${micros(s.gatehouseCpu).padStart(18)}`;
+      `${name.padEnd(18)}${s.rps.toFixed(0).padStart(8)}${s.p50.toFixed(2).padStart(9)}${s.p99.toFixed(2).padStart(9)}${micros(s.upstreamCpu).padStart(16)}${micros(s.betweenCpu).padStart(18)}`;
     const command = `node bench/gateway.ts --rounds ${options.rounds} --seconds ${options.seconds} --warmup ${options.warmup} --connections ${options.connections}`;
     const lines = [
       '',
       `Gateway, Streamable HTTP upstream (server-everything, echo): median of ${options.rounds} interleaved rounds of ${options.seconds} s, ${options.connections} connections`,
-      `${'path'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'upstream µs/req'.padStart(16)}${'gatehouse µs/req'.padStart(18)}`,
+      `${'path'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'upstream µs/req'.padStart(16)}${'between µs/req'.padStart(18)}`,
       row('direct', bare),
+      row('bare SDK proxy', floor),
       row('through gateway', gated),
       '',
+      `  floor: the bare SDK-to-SDK proxy (no Gatehouse) reaches ${floorRatio.toFixed(3)}× direct, p50 added ${(floor.p50 - bare.p50).toFixed(2)} ms; the gateway reaches ${(gated.rps / floor.rps).toFixed(3)}× the proxy`,
       `  ${pass ? 'PASS' : 'FAIL'}  gateway ≥ ${GATEWAY_TARGET}× direct: ${ratio.toFixed(3)}× [${roundRatios.map((r) => r.toFixed(3)).join(' ')}]; p50 added ${addedP50.toFixed(2)} ms (target ≤ ${ADDED_P50_MS} ms)`,
       '',
       `Gateway, stdio upstream (server-everything, echo): ${trips.direct.length} sequential round trips each`,
@@ -368,7 +418,17 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
             node: process.version,
             loadavg: loadavg(),
           },
-          http: { direct: bare, gateway: gated, ratio, roundRatios, addedP50Ms: addedP50, pass },
+          http: {
+            direct: bare,
+            sdkProxy: floor,
+            gateway: gated,
+            ratio,
+            floorRatio,
+            gatewayToFloor: gated.rps / floor.rps,
+            roundRatios,
+            addedP50Ms: addedP50,
+            pass,
+          },
           stdio: { direct: stdioDirect, gateway: stdioGateway, calls: trips.direct.length },
           series,
           problems,
@@ -383,6 +443,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
     return 1;
   } finally {
     await stdio?.close();
+    await proxy?.stop();
     await gatehouse?.stop();
     await upstream?.stop();
     await data.remove();
