@@ -70,6 +70,8 @@ export function gatehouseWithChromium(skip: string | false): BrowserScene {
 export function formInteraction(
   user = USER,
   redirectUri = 'http://127.0.0.1:9/callback',
+  /** Sees each consent page before it is approved. */
+  onConsentPage?: (html: string) => void,
 ): AuthorizationInteraction {
   return {
     async begin() {
@@ -91,6 +93,7 @@ export function formInteraction(
               if (signIn.status !== 303) throw new Error(`sign-in failed: ${signIn.status}`);
               page = await (await agent.fetch(interaction)).text();
             }
+            onConsentPage?.(page);
             const consent = await agent.fetch(`${interaction}/consent`, {
               method: 'POST',
               form: { csrf: csrfOf(page), decision: 'approve', scope: approvedScopeOf(page) },

@@ -125,7 +125,11 @@ test('MCP scopes: with readOnlyScope, a token holding tools:execute:files:read l
   assert.match(challenge, /scope="[^"]*\btools:execute:files\b/);
 
   // Gatehouse's client: the same refusal, then re-authorization for the union (SEP-2350) and a retry.
-  const { oauth, mcp } = await scene.connect('ada', 'files', 'tools:list tools:execute:files:read');
+  const { oauth, mcp, consentPages } = await scene.connect(
+    'ada',
+    'files',
+    'tools:list tools:execute:files:read',
+  );
   try {
     assert.deepEqual(
       (await mcp.listTools()).tools.every((t) => t.annotations?.readOnlyHint === true),
@@ -137,6 +141,15 @@ test('MCP scopes: with readOnlyScope, a token holding tools:execute:files:read l
       arguments: { path: `${home}/stepped-up.txt`, content: 'written after step-up' },
     });
     assert.notEqual(written.isError, true, text(written));
+    // The step-up consent page offered only the new scope; what was allowed before is stated.
+    const offered = [
+      ...(consentPages.at(-1) ?? '').matchAll(/type="checkbox" id="[^"]*" name="scope" value="([^"]+)"/g),
+    ];
+    assert.deepEqual(
+      offered.map((m) => m[1]),
+      ['tools:execute:files'],
+    );
+    assert.match(consentPages.at(-1) ?? '', /can already/i);
     const tokens = await oauth.storedTokens();
     assert.match(tokens?.scope ?? '', /\btools:execute:files\b(?!:)/);
     assert.match(

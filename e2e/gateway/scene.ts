@@ -38,7 +38,11 @@ export interface GatewayScene {
    * consent forms (approving what is shown), on a memory store; `scope` narrows the first request
    * (later 403s step up). `mcp` is the official SDK v2 client on the client's fetch.
    */
-  connect(username: string, server: string, scope?: string): Promise<{ oauth: OAuthClient; mcp: Client }>;
+  connect(
+    username: string,
+    server: string,
+    scope?: string,
+  ): Promise<{ oauth: OAuthClient; mcp: Client; consentPages: string[] }>;
   /** An access token for `server` with `scope`, minted through sign-in, consent and PKCE. */
   token(username: string, server: string, scope: string): Promise<string>;
   /** Every event of the audit log, through `gatehouse audit tail --json`. */
@@ -117,13 +121,15 @@ export function gatewayScene(options: SceneOptions): GatewayScene {
   };
   scene.url = (server) => `${scene.issuer}/mcp/${server}`;
   scene.connect = async (username, server, scope) => {
+    const consentPages: string[] = [];
     const oauth = new OAuthClient({
       resource: scene.url(server),
       store: new MemoryTokenStore(),
-      interaction: formInteraction(userOf(username)),
+      interaction: formInteraction(userOf(username), undefined, (page) => consentPages.push(page)),
     });
     if (scope !== undefined) await oauth.authorize({ challenge: { scope } });
-    return { oauth, mcp: await connectMcp(oauth, { clientInfo: { name: 'gateway-e2e', version: '1.0.0' } }) };
+    const mcp = await connectMcp(oauth, { clientInfo: { name: 'gateway-e2e', version: '1.0.0' } });
+    return { oauth, mcp, consentPages };
   };
   scene.token = async (username, server, scope) => {
     let registered = clients.get(scene.dataDir);
