@@ -18,7 +18,7 @@ import { InFlightRequests } from './cancellation.ts';
 import type { ToolCatalogue } from './catalogue.ts';
 import { asJsonRpcError, toolErrorResult, upstreamFailure } from './errors.ts';
 import { listFilter } from './filter.ts';
-import { progressTokenOf, upstreamParams, upstreamRequestOptions } from './forward.ts';
+import { progressTokenOf, TOOL_RESULT_AS_IS, upstreamParams, upstreamRequestOptions } from './forward.ts';
 import { asksForProgress, serveAsJson } from './json-leg.ts';
 
 /** Where the bridge gets a connected upstream client for a user (the gateway's `UpstreamPool`). */
@@ -52,10 +52,14 @@ export interface Bridge {
 
 type Params = Record<string, unknown> | undefined;
 /** `client.request` for any spec method; results pass through untouched. */
-type RawRequest = (
-  request: { method: string; params?: Params },
-  options?: RequestOptions,
-) => Promise<unknown>;
+type RawRequest = {
+  (request: { method: string; params?: Params }, options?: RequestOptions): Promise<unknown>;
+  (
+    request: { method: string; params?: Params },
+    schema: typeof TOOL_RESULT_AS_IS,
+    options?: RequestOptions,
+  ): Promise<unknown>;
+};
 
 /**
  * What the bridge offers when the upstream's own capabilities are not known yet (it could not be
@@ -119,8 +123,11 @@ export function createBridge(options: BridgeOptions): Bridge {
         notify: (n) => ctx.mcpReq.notify(n),
       });
       const request = client.request.bind(client) as RawRequest;
+      const message = { method, params: upstreamParams(params) };
       const result = await withIdentityAssertion(assertion, () =>
-        request({ method, params: upstreamParams(params) }, upstream.options),
+        method === 'tools/call'
+          ? request(message, TOOL_RESULT_AS_IS, upstream.options)
+          : request(message, upstream.options),
       );
       await upstream.relayed();
       return result;

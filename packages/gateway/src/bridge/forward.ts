@@ -5,12 +5,28 @@
  * notification the upstream sends; the client's cancellation (its request's abort signal) cancels
  * the upstream request (the SDK sends `notifications/cancelled`).
  */
-import type { ProgressToken, RequestOptions } from '@modelcontextprotocol/client';
+import type { ProgressToken, RequestOptions, StandardSchemaV1 } from '@modelcontextprotocol/client';
 
 /** `_meta` keys that belong to one hop: the transport envelope and the progress token. */
 const HOP_META_PREFIX = 'io.modelcontextprotocol/';
 
 type Params = Record<string, unknown> | undefined;
+
+/**
+ * The result schema for an upstream `tools/call`: the result as it came. The SDK's server side
+ * validates a `tools/call` result before sending it to the client, so the client side's own zod
+ * parse of the same result (the SDK's default for a spec method) was paid twice per call.
+ */
+export const TOOL_RESULT_AS_IS: StandardSchemaV1<unknown, Record<string, unknown>> = {
+  '~standard': {
+    version: 1,
+    vendor: 'gatehouse',
+    validate: (value) =>
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? { value: value as Record<string, unknown> }
+        : { issues: [{ message: 'A tools/call result must be an object.' }] },
+  },
+};
 
 /** The client's params minus what belongs to the client↔gateway hop. */
 export function upstreamParams(params: Params): Params {
