@@ -62,6 +62,11 @@ export interface AuthorizationServerConfig {
   codeTtl?: number;
   /** Login session lifetime. Default 12 hours. */
   sessionTtl?: number;
+  /**
+   * The admin console (`/admin`) treats a session older than this as signed out, so a forgotten
+   * browser holds admin power for less time than ordinary access. Default 1 hour.
+   */
+  adminSessionTtl?: number;
   /** Dynamic client registration (RFC 7591) at `/oauth/register`. */
   registration?: {
     /** Whether the endpoint exists (and is advertised in the metadata). Default true. */
@@ -171,6 +176,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     refreshRetryWindow: config.refreshRetryWindow ?? 30,
     codeTtl: config.codeTtl ?? 60,
     sessionTtl: config.sessionTtl ?? 12 * 3600,
+    adminSessionTtl: config.adminSessionTtl ?? 3600,
     registration: {
       enabled: config.registration?.enabled ?? true,
       maxClients: config.registration?.maxClients ?? 10_000,

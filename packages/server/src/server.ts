@@ -9,6 +9,7 @@ import {
   type RouteOptions,
   Router,
 } from '@gatehouse/core';
+import { addAdminRoutes } from './admin/routes.ts';
 import { createCimdFetcher, isClientIdMetadataUrl } from './clients/cimd/index.ts';
 import { ClientRegistry } from './clients/registry.ts';
 import { type AuthorizationServerConfig, resolveConfig } from './config.ts';
@@ -170,6 +171,7 @@ export async function createAuthorizationServer(
     );
   }
   addAccountRoutes(router, ctx);
+  addAdminRoutes(router, ctx);
   const app = createHttpApp({ router, renderError, onError: config.onError });
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();

@@ -39,6 +39,8 @@ export interface UserRecord {
   /** scrypt hash in PHC-like form. */
   password_hash: string;
   disabled: boolean;
+  /** May use the admin console (`gatehouse users add --admin`, `gatehouse users promote`). */
+  admin?: boolean | undefined;
   created_at: number;
 }
 

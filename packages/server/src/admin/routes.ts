@@ -1,0 +1,19 @@
+import type { Router } from '@gatehouse/core';
+import type { Context } from '../context.ts';
+import { ADMIN_STYLESHEET_PATH, adminStylesheet } from './layout.ts';
+
+export { ADMIN_CSRF_PURPOSE } from './auth.ts';
+
+/**
+ * The admin console under /admin: server-rendered pages, no script, every form CSRF-protected,
+ * every page behind `requireAdmin`. Each section adds its routes here, one line each, through the
+ * one router (so 405, 413 and error pages are the HTTP layer's, never the pages' own).
+ */
+export function addAdminRoutes(router: Router, ctx: Context): void {
+  const css = () =>
+    new Response(adminStylesheet, {
+      headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
+    });
+  router.add(ADMIN_STYLESHEET_PATH, { GET: css });
+  void ctx;
+}
