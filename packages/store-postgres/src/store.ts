@@ -1,4 +1,6 @@
 import type {
+  AuditCount,
+  AuditCountQuery,
   AuditEvent,
   AuthorizationCodeRecord,
   ClientKind,
@@ -20,6 +22,7 @@ import {
   narrowedGrantScope,
   type Row,
   toAudit,
+  toAuditCount,
   toClient,
   toCode,
   toConsent,
@@ -594,6 +597,20 @@ export class PostgresStore implements Store {
       options.limit ?? 100,
     ]);
     return rows.map(toAudit);
+  }
+
+  async countAuditEvents(query: AuditCountQuery): Promise<AuditCount[]> {
+    if (!query.types.length) return [];
+    const rows = await this.#rows(
+      `SELECT type, (at - $1) / $2 AS bucket,
+        detail->>'server' AS server, detail->>'name' AS name, detail->>'outcome' AS outcome,
+        COUNT(*) AS count
+      FROM audit_events
+      WHERE type = ANY($3::text[]) AND at >= $1 AND at < $4
+      GROUP BY 1, 2, 3, 4, 5`,
+      [query.from, query.bucketSeconds, [...query.types], query.to],
+    );
+    return rows.map((row) => toAuditCount(row, query));
   }
 
   async prune(now: number): Promise<void> {

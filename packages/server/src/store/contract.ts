@@ -472,5 +472,42 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         'a batch lands whole and in order',
       );
     });
+
+    test('audit counts group events per type, time bucket and gateway fields, inside the period only', async () => {
+      const call = (at: number, name: string, outcome: string) => ({
+        at,
+        type: 'mcp.call',
+        detail: { server: 'files', method: 'tools/call', name, outcome, duration_ms: 1 },
+      });
+      await store.appendAuditEvents([
+        { at: 99_999, type: 'token.issued', client_id: 'c1' },
+        { at: 100_000, type: 'token.issued', client_id: 'c1' },
+        { at: 100_050, type: 'token.issued', client_id: 'c1' },
+        { at: 100_100, type: 'token.issued', client_id: 'c1' },
+        call(100_001, 'read_file', 'allowed'),
+        call(100_002, 'read_file', 'allowed'),
+        call(100_003, 'write_file', 'denied'),
+        { at: 100_004, type: 'login.failed', detail: { username: 'mallory' } },
+        { at: 100_200, type: 'token.issued', client_id: 'c1' },
+      ]);
+      const counts = await store.countAuditEvents({
+        types: ['token.issued', 'mcp.call'],
+        from: 100_000,
+        to: 100_200,
+        bucketSeconds: 100,
+      });
+      const key = (c: (typeof counts)[number]) =>
+        `${c.type} ${c.bucket} ${c.server ?? '-'} ${c.name ?? '-'} ${c.outcome ?? '-'} ${c.count}`;
+      assert.deepEqual(counts.map(key).sort(), [
+        'mcp.call 100000 files read_file allowed 2',
+        'mcp.call 100000 files write_file denied 1',
+        'token.issued 100000 - - - 2',
+        'token.issued 100100 - - - 1',
+      ]);
+      assert.deepEqual(
+        await store.countAuditEvents({ types: [], from: 0, to: 200_000, bucketSeconds: 10 }),
+        [],
+      );
+    });
   });
 }

@@ -1,5 +1,7 @@
 import { formatScope, narrowScopes, parseScope } from '@gatehouse/core';
 import type {
+  AuditCount,
+  AuditCountQuery,
   AuditEvent,
   AuthorizationCodeRecord,
   ClientKind,
@@ -163,5 +165,17 @@ export function toAudit(row: Row): AuditEvent {
     user_id: opt(row.user_id),
     grant_id: opt(row.grant_id),
     detail: row.detail === null || row.detail === undefined ? undefined : json(row.detail),
+  };
+}
+
+/** A GROUP BY row of `countAuditEvents`: the bucket index becomes the bucket's start time. */
+export function toAuditCount(row: Row, query: AuditCountQuery): AuditCount {
+  return {
+    type: row.type as string,
+    bucket: query.from + Number(row.bucket) * query.bucketSeconds,
+    server: opt(row.server),
+    name: opt(row.name),
+    outcome: opt(row.outcome),
+    count: Number(row.count),
   };
 }

@@ -170,6 +170,31 @@ export interface AuditEvent {
   detail?: Record<string, unknown> | undefined;
 }
 
+/**
+ * An aggregate over the audit trail for the admin overview: events of `types` with
+ * `from <= at < to`, counted per bucket of `bucketSeconds` (buckets start at `from`).
+ */
+export interface AuditCountQuery {
+  types: readonly string[];
+  from: number;
+  to: number;
+  bucketSeconds: number;
+}
+
+/**
+ * One group of an `AuditCountQuery`: the events of one type in one bucket with the same gateway
+ * fields (`detail.server`, `detail.name`, `detail.outcome` of `mcp.call`; absent on other events).
+ */
+export interface AuditCount {
+  type: string;
+  /** The bucket's start time. */
+  bucket: number;
+  server?: string | undefined;
+  name?: string | undefined;
+  outcome?: string | undefined;
+  count: number;
+}
+
 export interface Store {
   close(): Promise<void>;
 
@@ -293,6 +318,11 @@ export interface Store {
   /** Appends several events in one transaction, in order. */
   appendAuditEvents(events: readonly AuditEvent[]): Promise<void>;
   listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
+  /**
+   * Counts audit events per time bucket and per gateway fields (GROUP BY bucket), in one pass
+   * over the period through the (type, at) index: the admin overview's charts.
+   */
+  countAuditEvents(query: AuditCountQuery): Promise<AuditCount[]>;
 
   /**
    * Optional: calls `onChange` whenever any instance records a revocation, so that this instance
