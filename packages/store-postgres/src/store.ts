@@ -2,6 +2,7 @@ import type {
   AuditCount,
   AuditCountQuery,
   AuditEvent,
+  AuditQuery,
   AuthorizationCodeRecord,
   ClientKind,
   ClientRecord,
@@ -18,6 +19,7 @@ import type {
   Store,
   UserRecord,
 } from '@gatehouse/server';
+import { auditQuerySql, POSTGRES_AUDIT } from '@gatehouse/server/store/audit-query';
 import {
   narrowedGrantScope,
   type Row,
@@ -597,6 +599,11 @@ export class PostgresStore implements Store {
       options.limit ?? 100,
     ]);
     return rows.map(toAudit);
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    const { sql, params } = auditQuerySql(query, POSTGRES_AUDIT);
+    return (await this.#rows(sql, params)).map(toAudit);
   }
 
   async countAuditEvents(query: AuditCountQuery): Promise<AuditCount[]> {

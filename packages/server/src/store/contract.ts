@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { auditQueryContract } from './audit-query.contract.ts';
 import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 
 /**
@@ -7,6 +8,7 @@ import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
  * returns a fresh, empty store (a new SQLite file, a new PostgreSQL schema, …).
  */
 export function storeContract(name: string, open: () => Promise<Store>): void {
+  auditQueryContract(name, open);
   describe(`store contract: ${name}`, () => {
     let store: Store;
     before(async () => {

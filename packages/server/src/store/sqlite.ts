@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { auditQuerySql, SQLITE_AUDIT } from './audit-query.ts';
 import {
   narrowedGrantScope,
   type Row,
@@ -22,6 +23,7 @@ import type {
   AuditCount,
   AuditCountQuery,
   AuditEvent,
+  AuditQuery,
   AuthorizationCodeRecord,
   ClientKind,
   ClientRecord,
@@ -524,6 +526,11 @@ export class SqliteStore implements Store {
       options.limit ?? 100,
     ) as Row[];
     return rows.map(toAudit);
+  }
+
+  async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    const { sql, params } = auditQuerySql(query, SQLITE_AUDIT);
+    return (this.#sql(sql).all(...(params as (string | number)[])) as Row[]).map(toAudit);
   }
 
   async countAuditEvents(query: AuditCountQuery): Promise<AuditCount[]> {

@@ -171,6 +171,26 @@ export interface AuditEvent {
 }
 
 /**
+ * A filter over the audit trail (every given field must match). `server`, `tool` and `outcome`
+ * read the gateway's `mcp.call` detail (`server`, `name`, `outcome`); `since`/`until` bound `at`
+ * (inclusive/exclusive); `before` is a cursor: only events with a smaller id (the next page).
+ */
+export interface AuditQuery {
+  user_id?: string | undefined;
+  client_id?: string | undefined;
+  actor?: string | undefined;
+  type?: string | undefined;
+  server?: string | undefined;
+  tool?: string | undefined;
+  outcome?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+  before?: number | undefined;
+  /** At most this many events (default 100, at most 1000). */
+  limit?: number | undefined;
+}
+
+/**
  * An aggregate over the audit trail for the admin overview: events of `types` with
  * `from <= at < to`, counted per bucket of `bucketSeconds` (buckets start at `from`).
  */
@@ -318,6 +338,8 @@ export interface Store {
   /** Appends several events in one transaction, in order. */
   appendAuditEvents(events: readonly AuditEvent[]): Promise<void>;
   listAudit(options: { after?: number; limit?: number }): Promise<AuditEvent[]>;
+  /** The audit events matching `query`, newest first (see `AuditQuery`). */
+  queryAudit(query: AuditQuery): Promise<AuditEvent[]>;
   /**
    * Counts audit events per time bucket and per gateway fields (GROUP BY bucket), in one pass
    * over the period through the (type, at) index: the admin overview's charts.
