@@ -143,4 +143,15 @@ export const postgresMigrations: readonly string[] = [
   `
   ALTER TABLE authorization_codes ADD COLUMN offline_declined BOOLEAN NOT NULL DEFAULT false;
   `,
+  // 5: the admin console. The admin role on users; clients an administrator blocked (columns of
+  // their own, outside the client-supplied metadata); CIMD hosts an administrator blocked.
+  `
+  ALTER TABLE users ADD COLUMN admin BOOLEAN NOT NULL DEFAULT false;
+  ALTER TABLE clients ADD COLUMN blocked BOOLEAN NOT NULL DEFAULT false;
+  CREATE TABLE blocked_hosts (
+    host TEXT PRIMARY KEY,
+    blocked_at BIGINT NOT NULL,
+    blocked_by TEXT
+  );
+  `,
 ];

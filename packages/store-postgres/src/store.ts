@@ -4,6 +4,7 @@ import type {
   AuditEvent,
   AuditQuery,
   AuthorizationCodeRecord,
+  BlockedHostRecord,
   ClientKind,
   ClientRecord,
   CodeRedemption,
@@ -25,6 +26,7 @@ import {
   type Row,
   toAudit,
   toAuditCount,
+  toBlockedHost,
   toClient,
   toCode,
   toConsent,
@@ -127,15 +129,17 @@ export class PostgresStore implements Store {
   }
 
   async #writeClient(client: ClientRecord, upsert: boolean): Promise<void> {
-    const { client_id, kind, client_name, secret_hash, resource_server, created_at, ...metadata } = client;
+    const { client_id, kind, client_name, secret_hash, resource_server, blocked, created_at, ...metadata } =
+      client;
     await this.#pool.query(
-      `INSERT INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, blocked, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ${
          upsert
            ? `ON CONFLICT (client_id) DO UPDATE SET kind = excluded.kind, client_name = excluded.client_name,
               metadata = excluded.metadata, secret_hash = excluded.secret_hash,
-              resource_server = excluded.resource_server, created_at = excluded.created_at`
+              resource_server = excluded.resource_server, blocked = excluded.blocked,
+              created_at = excluded.created_at`
            : ''
        }`,
       [
@@ -145,6 +149,7 @@ export class PostgresStore implements Store {
         JSON.stringify(metadata),
         secret_hash ?? null,
         resource_server === true,
+        blocked === true,
         created_at,
       ],
     );
@@ -176,10 +181,40 @@ export class PostgresStore implements Store {
     return (await this.#count('DELETE FROM clients WHERE client_id = $1', [clientId])) > 0;
   }
 
+  async setClientBlocked(clientId: string, blocked: boolean): Promise<boolean> {
+    return (
+      (await this.#count('UPDATE clients SET blocked = $1 WHERE client_id = $2', [blocked, clientId])) > 0
+    );
+  }
+
+  async clientsLastUsed(): Promise<Map<string, number>> {
+    const rows = await this.#rows('SELECT client_id, max(last_used_at) AS at FROM grants GROUP BY client_id');
+    return new Map(rows.map((row) => [row.client_id as string, Number(row.at)]));
+  }
+
+  async blockHost(host: BlockedHostRecord): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO blocked_hosts (host, blocked_at, blocked_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [host.host, host.blocked_at, host.blocked_by ?? null],
+    );
+  }
+
+  async unblockHost(host: string): Promise<boolean> {
+    return (await this.#count('DELETE FROM blocked_hosts WHERE host = $1', [host])) > 0;
+  }
+
+  async isHostBlocked(host: string): Promise<boolean> {
+    return (await this.#rows('SELECT 1 FROM blocked_hosts WHERE host = $1', [host])).length > 0;
+  }
+
+  async listBlockedHosts(): Promise<BlockedHostRecord[]> {
+    return (await this.#rows('SELECT * FROM blocked_hosts ORDER BY host')).map(toBlockedHost);
+  }
+
   async createUser(user: UserRecord): Promise<void> {
     await this.#pool.query(
-      'INSERT INTO users (id, username, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [user.id, user.username, user.password_hash, user.disabled, user.created_at],
+      'INSERT INTO users (id, username, password_hash, disabled, admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [user.id, user.username, user.password_hash, user.disabled, user.admin === true, user.created_at],
     );
   }
 
@@ -199,6 +234,10 @@ export class PostgresStore implements Store {
 
   async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
     return (await this.#count('UPDATE users SET disabled = $1 WHERE id = $2', [disabled, id])) > 0;
+  }
+
+  async setUserAdmin(id: string, admin: boolean): Promise<boolean> {
+    return (await this.#count('UPDATE users SET admin = $1 WHERE id = $2', [admin, id])) > 0;
   }
 
   async deleteUser(id: string): Promise<boolean> {

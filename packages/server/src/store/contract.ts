@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { adminStoreContract } from './admin.contract.ts';
 import { auditQueryContract } from './audit-query.contract.ts';
 import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 
@@ -9,6 +10,7 @@ import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
  */
 export function storeContract(name: string, open: () => Promise<Store>): void {
   auditQueryContract(name, open);
+  adminStoreContract(name, open);
   describe(`store contract: ${name}`, () => {
     let store: Store;
     before(async () => {

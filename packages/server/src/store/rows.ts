@@ -4,6 +4,7 @@ import type {
   AuditCountQuery,
   AuditEvent,
   AuthorizationCodeRecord,
+  BlockedHostRecord,
   ClientKind,
   ClientRecord,
   ConsentRecord,
@@ -41,9 +42,11 @@ export function narrowedGrantScope(held: string, cap: string): string {
 
 export function toClient(row: Row): ClientRecord {
   // resource_server comes from its own column only: metadata a registration supplied never sets it.
-  const { resource_server: _, ...metadata } = json<Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>>(
-    row.metadata,
-  );
+  const {
+    resource_server: _,
+    blocked: __,
+    ...metadata
+  } = json<Omit<ClientRecord, 'client_id' | 'kind' | 'client_name'>>(row.metadata);
   return {
     ...metadata,
     client_id: row.client_id as string,
@@ -51,6 +54,7 @@ export function toClient(row: Row): ClientRecord {
     client_name: row.client_name as string,
     secret_hash: opt(row.secret_hash),
     ...(isTrue(row.resource_server) ? { resource_server: true } : {}),
+    ...(isTrue(row.blocked) ? { blocked: true } : {}),
     created_at: Number(row.created_at),
   };
 }
@@ -61,7 +65,16 @@ export function toUser(row: Row): UserRecord {
     username: row.username as string,
     password_hash: row.password_hash as string,
     disabled: isTrue(row.disabled),
+    ...(isTrue(row.admin) ? { admin: true } : {}),
     created_at: Number(row.created_at),
+  };
+}
+
+export function toBlockedHost(row: Row): BlockedHostRecord {
+  return {
+    host: row.host as string,
+    blocked_at: Number(row.blocked_at),
+    blocked_by: opt(row.blocked_by),
   };
 }
 

@@ -138,4 +138,15 @@ export const sqliteMigrations: readonly string[] = [
   `
   ALTER TABLE authorization_codes ADD COLUMN offline_declined INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: the admin console. The admin role on users; clients an administrator blocked (columns of
+  // their own, outside the client-supplied metadata); CIMD hosts an administrator blocked.
+  `
+  ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE clients ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE blocked_hosts (
+    host TEXT PRIMARY KEY,
+    blocked_at INTEGER NOT NULL,
+    blocked_by TEXT
+  );
+  `,
 ];

@@ -7,6 +7,7 @@ import {
   type Row,
   toAudit,
   toAuditCount,
+  toBlockedHost,
   toClient,
   toCode,
   toConsent,
@@ -25,6 +26,7 @@ import type {
   AuditEvent,
   AuditQuery,
   AuthorizationCodeRecord,
+  BlockedHostRecord,
   ClientKind,
   ClientRecord,
   CodeRedemption,
@@ -108,10 +110,11 @@ export class SqliteStore implements Store {
   }
 
   #writeClient(verb: 'INSERT' | 'INSERT OR REPLACE', client: ClientRecord): void {
-    const { client_id, kind, client_name, secret_hash, resource_server, created_at, ...metadata } = client;
+    const { client_id, kind, client_name, secret_hash, resource_server, blocked, created_at, ...metadata } =
+      client;
     this.#sql(
-      `${verb} INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `${verb} INTO clients (client_id, kind, client_name, metadata, secret_hash, resource_server, blocked, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       client_id,
       kind,
@@ -119,6 +122,7 @@ export class SqliteStore implements Store {
       JSON.stringify(metadata),
       secret_hash ?? null,
       resource_server ? 1 : 0,
+      blocked ? 1 : 0,
       created_at,
     );
   }
@@ -148,10 +152,49 @@ export class SqliteStore implements Store {
     return this.#sql('DELETE FROM clients WHERE client_id = ?').run(clientId).changes > 0;
   }
 
+  async setClientBlocked(clientId: string, blocked: boolean): Promise<boolean> {
+    return (
+      this.#sql('UPDATE clients SET blocked = ? WHERE client_id = ?').run(blocked ? 1 : 0, clientId).changes >
+      0
+    );
+  }
+
+  async clientsLastUsed(): Promise<Map<string, number>> {
+    const rows = this.#sql(
+      'SELECT client_id, max(last_used_at) AS at FROM grants GROUP BY client_id',
+    ).all() as Row[];
+    return new Map(rows.map((row) => [row.client_id as string, Number(row.at)]));
+  }
+
+  async blockHost(host: BlockedHostRecord): Promise<void> {
+    this.#sql(
+      'INSERT INTO blocked_hosts (host, blocked_at, blocked_by) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(host.host, host.blocked_at, host.blocked_by ?? null);
+  }
+
+  async unblockHost(host: string): Promise<boolean> {
+    return this.#sql('DELETE FROM blocked_hosts WHERE host = ?').run(host).changes > 0;
+  }
+
+  async isHostBlocked(host: string): Promise<boolean> {
+    return this.#sql('SELECT 1 FROM blocked_hosts WHERE host = ?').get(host) !== undefined;
+  }
+
+  async listBlockedHosts(): Promise<BlockedHostRecord[]> {
+    return (this.#sql('SELECT * FROM blocked_hosts ORDER BY host').all() as Row[]).map(toBlockedHost);
+  }
+
   async createUser(user: UserRecord): Promise<void> {
     this.#sql(
-      'INSERT INTO users (id, username, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(user.id, user.username, user.password_hash, user.disabled ? 1 : 0, user.created_at);
+      'INSERT INTO users (id, username, password_hash, disabled, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      user.id,
+      user.username,
+      user.password_hash,
+      user.disabled ? 1 : 0,
+      user.admin ? 1 : 0,
+      user.created_at,
+    );
   }
 
   async getUser(id: string): Promise<UserRecord | undefined> {
@@ -170,6 +213,10 @@ export class SqliteStore implements Store {
 
   async setUserDisabled(id: string, disabled: boolean): Promise<boolean> {
     return this.#sql('UPDATE users SET disabled = ? WHERE id = ?').run(disabled ? 1 : 0, id).changes > 0;
+  }
+
+  async setUserAdmin(id: string, admin: boolean): Promise<boolean> {
+    return this.#sql('UPDATE users SET admin = ? WHERE id = ?').run(admin ? 1 : 0, id).changes > 0;
   }
 
   async deleteUser(id: string): Promise<boolean> {

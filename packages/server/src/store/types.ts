@@ -30,7 +30,21 @@ export interface ClientRecord {
    * metadata a client supplies, so DCR and CIMD can never set it.
    */
   resource_server?: boolean | undefined;
+  /**
+   * Blocked by an administrator (the admin console): the token, authorization and introspection
+   * endpoints refuse the client from its next request. Like `resource_server`, a column of its own
+   * that no registration can set.
+   */
+  blocked?: boolean | undefined;
   created_at: number;
+}
+
+/** A host whose Client ID Metadata Documents the registry refuses (an administrator blocked it). */
+export interface BlockedHostRecord {
+  host: string;
+  blocked_at: number;
+  /** The admin who blocked it. */
+  blocked_by?: string | undefined;
 }
 
 export interface UserRecord {
@@ -225,12 +239,24 @@ export interface Store {
   listClients(): Promise<ClientRecord[]>;
   countClients(kind: ClientKind): Promise<number>;
   deleteClient(clientId: string): Promise<boolean>;
+  /** Blocks or unblocks a client; false when it does not exist. */
+  setClientBlocked(clientId: string, blocked: boolean): Promise<boolean>;
+  /** When each client's grants were last used (the latest `last_used_at`), by client id. */
+  clientsLastUsed(): Promise<Map<string, number>>;
+  /** Blocks a CIMD host (idempotent: blocking it again keeps the first record). */
+  blockHost(host: BlockedHostRecord): Promise<void>;
+  /** Unblocks a host; false when it was not blocked. */
+  unblockHost(host: string): Promise<boolean>;
+  isHostBlocked(host: string): Promise<boolean>;
+  listBlockedHosts(): Promise<BlockedHostRecord[]>;
 
   createUser(user: UserRecord): Promise<void>;
   getUser(id: string): Promise<UserRecord | undefined>;
   getUserByName(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
   setUserDisabled(id: string, disabled: boolean): Promise<boolean>;
+  /** Grants or takes away the admin role; false when the user does not exist. */
+  setUserAdmin(id: string, admin: boolean): Promise<boolean>;
   deleteUser(id: string): Promise<boolean>;
 
   saveCode(code: AuthorizationCodeRecord): Promise<void>;
