@@ -1,8 +1,9 @@
-import { formatScope, hasScope, parseScope, type Router, scopeCovers } from '@gatehouse/core';
+import { hasScope, parseScope, type Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import { readForm } from '../http/form.ts';
 import type { GrantRecord, UserRecord } from '../store/types.ts';
 import { appsPage, connectedApps, fixedScope } from './account/apps-page.ts';
+import { narrowGrantTo, revokeGrantAndConsent } from './grant-changes.ts';
 import { errorPage, loginPage } from './pages.ts';
 import { page, redirect } from './responses.ts';
 import { currentUser, startSession } from './session.ts';
@@ -128,54 +129,12 @@ async function narrowApp(ctx: Context, request: Request): Promise<Response> {
   // granted parent goes with it.
   const kept = held.filter((s) => fixedScope(ctx, s) !== undefined || hasScope(ticked, s));
   if (kept.every((s) => fixedScope(ctx, s) === 'renewal')) return revokeOwnGrant(ctx, user, grant);
-  const now = ctx.now();
-  // Every access token issued before now expires within one access-token lifetime.
-  const narrowed = await ctx.store.narrowGrant(
-    grant.id,
-    formatScope(kept),
-    now,
-    now + ctx.config.accessTokenTtl,
-  );
-  if (narrowed === undefined) return notConnected();
-  const removed = held.filter((s) => !hasScope(parseScope(narrowed), s));
-  if (removed.length > 0) {
-    await ctx.revocations.sync();
-    ctx.audit({
-      type: 'grant.narrowed',
-      grant_id: grant.id,
-      client_id: grant.client_id,
-      user_id: user.id,
-      actor: user.id,
-      detail: { removed: formatScope(removed), scope: narrowed },
-    });
-    await forgetConsent(ctx, grant, removed);
-  }
+  if ((await narrowGrantTo(ctx, grant, kept, user.id)) === undefined) return notConnected();
   return redirect(`${ACCOUNT_HOME}?narrowed`);
 }
 
-/** The remembered consent minus `removed` (and anything above or below it in the hierarchy). */
-async function forgetConsent(ctx: Context, grant: GrantRecord, removed: readonly string[]): Promise<void> {
-  const consent = await ctx.store.getConsent(grant.subject, grant.client_id, grant.resource);
-  if (!consent) return;
-  const related = (c: string) => removed.some((r) => scopeCovers(r, c) || scopeCovers(c, r));
-  const remembered = parseScope(consent.scope).filter((c) => !related(c));
-  await ctx.store.saveConsent({ ...consent, scope: formatScope(remembered), granted_at: ctx.now() });
-}
-
-/**
- * Revokes one of the user's own grants, at once and everywhere (tokens already issued stop
- * working within the revocation feed's latency), and forgets the remembered consent, so the
- * application must ask again rather than silently getting a new grant.
- */
+/** Revokes one of the user's own grants and forgets the consent (see `revokeGrantAndConsent`). */
 async function revokeOwnGrant(ctx: Context, user: UserRecord, grant: GrantRecord): Promise<Response> {
-  await ctx.revokeGrant(grant.id, 'revoked by user', user.id);
-  // A consent for no scope covers no request: the next authorization shows the consent screen.
-  await ctx.store.saveConsent({
-    user_id: user.id,
-    client_id: grant.client_id,
-    resource: grant.resource,
-    scope: '',
-    granted_at: ctx.now(),
-  });
+  await revokeGrantAndConsent(ctx, grant, 'revoked by user', user.id);
   return redirect(`${ACCOUNT_HOME}?revoked`);
 }
