@@ -1,6 +1,8 @@
 import type { Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import { ADMIN_STYLESHEET_PATH, adminStylesheet } from './layout.ts';
+import { showOverview } from './overview-page.ts';
+import { ADMIN_HOME } from './return-path.ts';
 
 export { ADMIN_CSRF_PURPOSE } from './auth.ts';
 
@@ -15,5 +17,6 @@ export function addAdminRoutes(router: Router, ctx: Context): void {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
     });
   router.add(ADMIN_STYLESHEET_PATH, { GET: css });
+  router.add(ADMIN_HOME, { GET: (request) => showOverview(ctx, request) }, { page: true });
   void ctx;
 }
