@@ -582,8 +582,7 @@ export class SqliteStore implements Store {
 
   async countAuditEvents(query: AuditCountQuery): Promise<AuditCount[]> {
     if (!query.types.length) return [];
-    // The gateway fields are read with the same expressions as the audit_events_type_at index
-    // lists, so SQLite answers from the index alone, without parsing each row's JSON.
+    // The period's rows are found through the audit_events_type_at index (type, at); only they are read.
     const rows = this.#sql(
       // node:sqlite binds numbers as REAL: the cast makes the division an integer one.
       `SELECT type, CAST((at - ?) / ? AS INTEGER) AS bucket,
