@@ -6,6 +6,9 @@
  * measured at a time, rounds interleaved (A B C, A B C, …) so that drift hits everyone alike, the
  * median per contender reported, and only ratios judged. Loopback traffic only; bounded in time.
  *
+ * Then, unless --only-token-endpoint: PostgreSQL, the guard, the gateway and the admin overview's
+ * aggregate query on 1 million audit events (bench/admin.ts).
+ *
  * Options: --rounds 5  --seconds 4  --warmup 2  --connections 16  --out bench/results/latest.json
  *          --scenario client_credentials|refresh_token (repeatable; default both)
  *          --contender gatehouse|oidc-provider|ceiling (repeatable; default all, and only then are targets judged)
@@ -306,6 +309,7 @@ if (more && !values.contender)
     exitCode,
     await (await import('./gateway.ts')).benchGateway({ rounds, seconds, warmup, connections }),
   );
+if (more && !values.contender) exitCode = Math.max(exitCode, await (await import('./admin.ts')).benchAdmin());
 process.exit(exitCode);
 
 async function startGatehouseContender(): Promise<Contender> {
