@@ -1,5 +1,9 @@
 import type { Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
+import { addAuditRoutes } from './audit-page.ts';
+import { addConnectionsRoutes } from './connections-page.ts';
+import { addGrantsRoutes } from './grants-page.ts';
+import { addKeysRoutes } from './keys-page.ts';
 import { ADMIN_STYLESHEET_PATH, adminStylesheet } from './layout.ts';
 import { showOverview } from './overview-page.ts';
 import { ADMIN_HOME } from './return-path.ts';
@@ -17,6 +21,10 @@ export function addAdminRoutes(router: Router, ctx: Context): void {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
     });
   router.add(ADMIN_STYLESHEET_PATH, { GET: css });
+  addGrantsRoutes(router, ctx);
+  addConnectionsRoutes(router, ctx);
+  addKeysRoutes(router, ctx);
+  addAuditRoutes(router, ctx);
   router.add(ADMIN_HOME, { GET: (request) => showOverview(ctx, request) }, { page: true });
   void ctx;
 }
