@@ -1,12 +1,14 @@
 import type { Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import { addAuditRoutes } from './audit-page.ts';
+import { addClientsRoutes } from './clients-page.ts';
 import { addConnectionsRoutes } from './connections-page.ts';
 import { addGrantsRoutes } from './grants-page.ts';
 import { addKeysRoutes } from './keys-page.ts';
 import { ADMIN_STYLESHEET_PATH, adminStylesheet } from './layout.ts';
 import { showOverview } from './overview-page.ts';
 import { ADMIN_HOME } from './return-path.ts';
+import { addUsersRoutes } from './users-page.ts';
 
 export { ADMIN_CSRF_PURPOSE } from './auth.ts';
 
@@ -21,10 +23,11 @@ export function addAdminRoutes(router: Router, ctx: Context): void {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
     });
   router.add(ADMIN_STYLESHEET_PATH, { GET: css });
+  addUsersRoutes(router, ctx);
+  addClientsRoutes(router, ctx);
   addGrantsRoutes(router, ctx);
   addConnectionsRoutes(router, ctx);
   addKeysRoutes(router, ctx);
   addAuditRoutes(router, ctx);
   router.add(ADMIN_HOME, { GET: (request) => showOverview(ctx, request) }, { page: true });
-  void ctx;
 }

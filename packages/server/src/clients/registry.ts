@@ -26,6 +26,8 @@ export class ClientRegistry {
   readonly #fetcher: MetadataDocumentFetcher | undefined;
   readonly #isMetadataUrl: (clientId: string) => boolean;
   readonly #now: () => number;
+  /** The CIMD hosts an administrator blocked, read from the store at most every CLIENT_CACHE_SECONDS. */
+  #blockedHosts: { hosts: Set<string>; until: number } | undefined;
 
   constructor(
     store: Store,
@@ -49,18 +51,56 @@ export class ClientRegistry {
     return client;
   }
 
-  /** Reads the client from the store, bypassing the cache: for decisions that must see a removal at once. */
+  /**
+   * Reads the client from the store, bypassing the cache: for decisions that must see a removal
+   * at once. A blocked client is `invalid_client`.
+   */
   async fresh(clientId: string): Promise<ClientRecord | undefined> {
     this.#cache.delete(clientId);
-    return this.#stored(clientId);
+    const client = await this.#stored(clientId);
+    return client && refuseBlocked(client);
   }
 
-  /** The client, or `invalid_client` when it is unknown or its document is unusable. */
+  /** Forgets what this instance cached after an administrator blocked or unblocked a client or host. */
+  forget(clientId?: string): void {
+    if (clientId === undefined) this.#blockedHosts = undefined;
+    else this.#cache.delete(clientId);
+  }
+
+  /** Whether an administrator blocked the host of this Client ID Metadata Document URL. */
+  async #hostBlocked(clientId: string): Promise<boolean> {
+    const now = this.#now();
+    if (!this.#blockedHosts || this.#blockedHosts.until <= now) {
+      const hosts = new Set((await this.#store.listBlockedHosts()).map((h) => h.host));
+      this.#blockedHosts = { hosts, until: now + CLIENT_CACHE_SECONDS };
+    }
+    // A malformed URL is no blocked host's: the fetcher refuses it as invalid_client.
+    return URL.canParse(clientId) && this.#blockedHosts.hosts.has(new URL(clientId).hostname);
+  }
+
+  /** Whether an administrator blocked this client or its CIMD host (through the same caches as `get`). */
+  async isBlocked(clientId: string): Promise<boolean> {
+    if ((await this.#stored(clientId))?.blocked === true) return true;
+    return this.#isMetadataUrl(clientId) && (await this.#hostBlocked(clientId));
+  }
+
+  /**
+   * The client, or `invalid_client` when it is unknown, its document is unusable, or an
+   * administrator blocked it (or its CIMD host).
+   */
   async get(clientId: string): Promise<ClientRecord> {
+    return refuseBlocked(await this.#find(clientId));
+  }
+
+  async #find(clientId: string): Promise<ClientRecord> {
     // Registered clients first: a metadata document URL may also be pre-registered (CIMD draft §6).
     const stored = await this.#stored(clientId);
     if (stored && stored.kind !== 'cimd') return stored;
     if (this.#fetcher && this.#isMetadataUrl(clientId)) {
+      // Before any fetch: a blocked host is never contacted again.
+      if (await this.#hostBlocked(clientId)) {
+        throw new ClientBlockedError('Client ID Metadata Documents from this host are blocked.');
+      }
       const doc = await this.#fetcher.fetchClientMetadata(clientId);
       // The row as it is now, not as cached: an administrator may have removed it (`gatehouse
       // clients remove`), and the code exchange re-reads the store, so whenever this returns a
@@ -94,5 +134,19 @@ export class ClientRegistry {
     }
     if (!stored) throw new OAuthError('invalid_client', 'The client is not registered with this server.');
     return stored;
+  }
+}
+
+/** A client an administrator blocked gets `invalid_client` wherever it shows up (RFC 6749 §5.2). */
+function refuseBlocked(client: ClientRecord): ClientRecord {
+  if (client.blocked === true)
+    throw new ClientBlockedError('This client has been blocked by an administrator.');
+  return client;
+}
+
+/** `invalid_client` for a client (or CIMD host) an administrator blocked, so pages can say so. */
+export class ClientBlockedError extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client', description);
   }
 }

@@ -1,4 +1,5 @@
 import { isValidCodeChallenge, matchRedirectUri, OAuthError, parseScope, randomToken } from '@gatehouse/core';
+import { ClientBlockedError } from '../clients/registry.ts';
 import { checkScopeWithin, defaultScope, scopeCeiling } from '../clients/scope-policy.ts';
 import type { Context } from '../context.ts';
 import { queryParams, readForm } from '../http/form.ts';
@@ -49,6 +50,12 @@ async function checkClient(ctx: Context, clientId: string | undefined): Promise<
   try {
     return await ctx.clients.get(clientId);
   } catch (err) {
+    if (err instanceof ClientBlockedError) {
+      throw new AuthorizationPageError(
+        'Application blocked',
+        'An administrator of this server has blocked this application, so it cannot sign you in.',
+      );
+    }
     const detail = err instanceof OAuthError && err.description ? ` ${err.description}` : '';
     throw new AuthorizationPageError(
       'Unknown application',

@@ -16,6 +16,7 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
     const grant = await ctx.store.getGrant(record.grant_id);
     // Active exactly when the token endpoint would accept it (revoked, expired, idle too long).
     if (!grant || refreshTokenRefusal(ctx, record, grant, now) !== undefined) return INACTIVE;
+    if (await ctx.clients.isBlocked(record.client_id)) return INACTIVE;
     return {
       active: true,
       token_type: 'refresh_token',
@@ -30,6 +31,8 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
   }
   const claims = await verifyOwnAccessToken(ctx, token);
   if (!claims || ctx.revocations.isRevoked(claims)) return INACTIVE;
+  // A token of a client an administrator blocked is no longer active, as the token endpoint refuses it.
+  if (await ctx.clients.isBlocked(claims.client_id)) return INACTIVE;
   const { iss, sub, aud, exp, iat, jti, client_id, scope } = claims;
   return { active: true, token_type: 'Bearer', scope, client_id, sub, aud, iss, exp, iat, jti };
 }

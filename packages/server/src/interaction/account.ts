@@ -1,4 +1,5 @@
 import { hasScope, parseScope, type Router } from '@gatehouse/core';
+import { adminReturnPath } from '../admin/return-path.ts';
 import type { Context } from '../context.ts';
 import { readForm } from '../http/form.ts';
 import type { GrantRecord, UserRecord } from '../store/types.ts';
@@ -39,16 +40,27 @@ export function addAccountRoutes(router: Router, ctx: Context): void {
     .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) }, page);
 }
 
+/** Where the standalone sign-in returns to: an admin page that sent the browser here, or the account pages. */
+function returnPath(request: Request): string | undefined {
+  return adminReturnPath(new URL(request.url).searchParams.get('return') ?? undefined);
+}
+
 function loginForm(ctx: Context, request: Request, status = 200, error?: string, username?: string) {
   const csrf = ctx.csrf.issue(request, LOGIN_PURPOSE);
-  return page(loginPage({ action: LOGIN_PATH, csrf: csrf.token, error, username }), status, {
+  const back = returnPath(request);
+  const action = back ? `${LOGIN_PATH}?return=${encodeURIComponent(back)}` : LOGIN_PATH;
+  return page(loginPage({ action, csrf: csrf.token, error, username }), status, {
     'set-cookie': csrf.setCookie,
   });
 }
 
-/** `GET /login`: the sign-in form, or straight to the account pages when already signed in. */
+/**
+ * `GET /login`: the sign-in form, or straight to the account pages when already signed in. Sent
+ * here by an admin page (`?return=/admin…`), the form shows even when signed in: the admin console
+ * asks for a fresher sign-in than the rest of the site (`adminSessionTtl`).
+ */
 async function showLogin(ctx: Context, request: Request): Promise<Response> {
-  if (await currentUser(ctx, request)) return redirect(ACCOUNT_HOME);
+  if (!returnPath(request) && (await currentUser(ctx, request))) return redirect(ACCOUNT_HOME);
   return loginForm(ctx, request);
 }
 
@@ -58,7 +70,7 @@ async function submitAccountLogin(ctx: Context, request: Request, remoteAddress?
   ctx.csrf.verify(request, form, LOGIN_PURPOSE, ctx.issuerOrigin);
   const result = await checkCredentials(ctx, form, remoteAddress);
   if (!result.ok) return loginForm(ctx, request, result.status, result.error, result.username);
-  return redirect(ACCOUNT_HOME, await startSession(ctx, result.user));
+  return redirect(returnPath(request) ?? ACCOUNT_HOME, await startSession(ctx, result.user));
 }
 
 /** `POST /logout`: ends the session in the store (not only in this browser) and clears the cookie. */

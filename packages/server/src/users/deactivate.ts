@@ -1,0 +1,19 @@
+import type { Store, UserRecord } from '../store/types.ts';
+
+/**
+ * What disabling or removing a user does, for the CLI and the admin console alike: a disabled or
+ * removed user keeps nothing. Disabled first, so that no sign-in or new grant slips in between;
+ * then their sessions end and every grant they made is revoked (through `revoke`, which each
+ * caller audits its own way), and for a removal the account goes.
+ */
+export async function deactivateUser(
+  store: Store,
+  user: UserRecord,
+  how: 'disabled' | 'removed',
+  revoke: (grantId: string) => Promise<void>,
+): Promise<void> {
+  await store.setUserDisabled(user.id, true);
+  await store.deleteUserSessions(user.id);
+  for (const grant of await store.listGrants({ subject: user.id })) await revoke(grant.id);
+  if (how === 'removed') await store.deleteUser(user.id);
+}
