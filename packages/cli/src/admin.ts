@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
-import { type AuditEvent, MAX_ACCESS_TOKEN_TTL, type Store } from '@gatehouse/server';
+import { revocationExpiryForGrant } from '@gatehouse/core';
+import type { AuditEvent, Store } from '@gatehouse/server';
 
 /** The admin commands' clock, in unix seconds. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -28,7 +29,7 @@ export function auditAdmin(store: Store, event: Omit<AuditEvent, 'at' | 'actor'>
  */
 export async function revokeGrantAsAdmin(store: Store, grantId: string, reason: string): Promise<boolean> {
   const now = nowSeconds();
-  if (!(await store.revokeGrant(grantId, now, now + MAX_ACCESS_TOKEN_TTL))) return false;
+  if (!(await store.revokeGrant(grantId, now, revocationExpiryForGrant(now)))) return false;
   const grant = await store.getGrant(grantId);
   await auditAdmin(store, {
     type: 'grant.revoked',

@@ -8,6 +8,29 @@
 
 import { scopeCovers } from './scope.ts';
 
+/** The longest access-token lifetime Gatehouse allows (900–3600 s). */
+export const MAX_ACCESS_TOKEN_TTL = 3600;
+
+/**
+ * How long past a token's `exp` a revocation entry is kept: guards accept a token until `exp`
+ * plus their clock tolerance (30 s by default), so an entry that lapsed at `exp` would let a
+ * revoked or narrowed token through for that long.
+ */
+export const REVOCATION_MARGIN_SECONDS = 60;
+
+/** The expiry of an entry covering one token that expires at `exp`. */
+export function revocationExpiryForToken(exp: number): number {
+  return exp + REVOCATION_MARGIN_SECONDS;
+}
+
+/**
+ * The expiry of an entry covering every token a grant may hold at `now`: issued under any lifetime
+ * Gatehouse allows (a lifetime lowered since by configuration included), plus the margin.
+ */
+export function revocationExpiryForGrant(now: number): number {
+  return now + MAX_ACCESS_TOKEN_TTL + REVOCATION_MARGIN_SECONDS;
+}
+
 /**
  * Answers whether a verified access token has been revoked, by its jti or its grant id, and
  * whether its grant has been narrowed since it was issued.

@@ -1,4 +1,4 @@
-import { ScopeCatalogue } from '@gatehouse/core';
+import { revocationExpiryForGrant, ScopeCatalogue } from '@gatehouse/core';
 import { AuditLog } from './audit-log.ts';
 import type { ClientRegistry } from './clients/registry.ts';
 import type { ResolvedConfig } from './config.ts';
@@ -48,7 +48,7 @@ export function createContext(
     async revokeGrant(grantId, reason, actor) {
       const now = config.now();
       // Every access token of the grant expires within one access-token lifetime from now.
-      if (await parts.store.revokeGrant(grantId, now, now + config.accessTokenTtl)) {
+      if (await parts.store.revokeGrant(grantId, now, revocationExpiryForGrant(now))) {
         await parts.revocations.sync();
         context.audit({ type: 'grant.revoked', grant_id: grantId, actor, detail: { reason } });
       }

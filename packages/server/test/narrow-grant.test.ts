@@ -194,6 +194,24 @@ describe('narrowing a grant from the connected-apps page (issue #11)', () => {
     );
   });
 
+  test("RFC 6750 §3.1: a narrowing outlives the tokens it covers by the guards' clock tolerance: 5 s past exp the removed scope is still refused", async () => {
+    const client = await h.addClient({ client_name: 'Skew App' });
+    const user = await h.addUser('skew-user');
+    const tokens = await h.authorize(client, user, { scope: WIDE });
+    const { gid, exp } = decodeJwt(tokens.access_token) as { gid: string; exp: number };
+    const local = guarded({ inProcess: true });
+    const account = await signedIn(user);
+    assert.equal(
+      (await account.narrow(gid, ['tools:list', 'tools:execute:filesystem'])).response.status,
+      303,
+    );
+    assert.equal((await local.call(tokens.access_token, 'query')).status, 403);
+    // Within the guard's 30 s clock tolerance the token still verifies; the narrowing must still hold.
+    clock.advance(exp - clock.now() + 5);
+    await h.as.revocations.sync();
+    assert.equal((await local.call(tokens.access_token, 'query')).status, 403);
+  });
+
   test('unticking every permission revokes the grant; another user’s grant, or a post without the CSRF token, changes nothing', async () => {
     const client = await h.addClient();
     const owner = await h.addUser('narrow-owner');

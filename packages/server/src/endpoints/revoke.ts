@@ -1,4 +1,4 @@
-import { OAuthError } from '@gatehouse/core';
+import { OAuthError, revocationExpiryForToken } from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
 import { readForm } from '../http/form.ts';
@@ -26,7 +26,7 @@ export async function revokeEndpoint(ctx: Context, request: Request): Promise<Re
   } else {
     const claims = await verifyOwnAccessToken(ctx, token);
     if (claims && claims.client_id === client.client_id && !ctx.revocations.isRevoked(claims)) {
-      await ctx.store.revokeAccessToken(claims.jti, claims.exp);
+      await ctx.store.revokeAccessToken(claims.jti, revocationExpiryForToken(claims.exp));
       await ctx.revocations.sync();
       await ctx.audit({
         type: 'token.revoked',

@@ -1,4 +1,10 @@
-import { OAuthError, parseScope, type TokenResponse, verifyPkce } from '@gatehouse/core';
+import {
+  OAuthError,
+  parseScope,
+  revocationExpiryForGrant,
+  type TokenResponse,
+  verifyPkce,
+} from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import type { AuthorizationCodeRecord, ClientRecord } from '../store/types.ts';
 import { issueTokens } from './issue.ts';
@@ -74,7 +80,7 @@ export async function authorizationCodeGrant(
       throw new OAuthError('invalid_target', 'resource does not match the authorization request.');
     }
   } catch (err) {
-    await ctx.store.revokeGrant(grantId, now, now + ctx.config.accessTokenTtl);
+    await ctx.store.revokeGrant(grantId, now, revocationExpiryForGrant(now));
     throw err;
   }
 

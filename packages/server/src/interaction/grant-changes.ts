@@ -1,4 +1,4 @@
-import { formatScope, hasScope, parseScope, scopeCovers } from '@gatehouse/core';
+import { formatScope, hasScope, parseScope, revocationExpiryForGrant, scopeCovers } from '@gatehouse/core';
 import type { Context } from '../context.ts';
 import type { GrantRecord } from '../store/types.ts';
 
@@ -46,12 +46,11 @@ export async function narrowGrantTo(
   actor: string,
 ): Promise<string | undefined> {
   const now = ctx.now();
-  // Every access token issued before now expires within one access-token lifetime.
   const narrowed = await ctx.store.narrowGrant(
     grant.id,
     formatScope(kept),
     now,
-    now + ctx.config.accessTokenTtl,
+    revocationExpiryForGrant(now),
   );
   if (narrowed === undefined) return undefined;
   const held = parseScope(grant.scope);

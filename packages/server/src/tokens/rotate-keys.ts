@@ -1,3 +1,4 @@
+import { MAX_ACCESS_TOKEN_TTL } from '@gatehouse/core';
 import type { Secrets } from '../secrets.ts';
 import type { SigningKeyRecord, Store } from '../store/types.ts';
 import { createSigningKey, signsAt } from './keys.ts';
@@ -8,8 +9,8 @@ import { createSigningKey, signsAt } from './keys.ts';
  * that a verifier has not seen.
  */
 export const KEY_PROPAGATION_DELAY = 300;
-/** The longest access-token lifetime the configuration allows: a retired key stays published this long. */
-export const MAX_ACCESS_TOKEN_TTL = 3600;
+// The longest access-token lifetime the configuration allows: a retired key stays published this long.
+export { MAX_ACCESS_TOKEN_TTL };
 
 export interface RotationResult {
   /** The new key: published now, signing from its `active_from`. */
