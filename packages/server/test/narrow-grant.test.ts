@@ -212,6 +212,29 @@ describe('narrowing a grant from the connected-apps page (issue #11)', () => {
     assert.equal((await local.call(tokens.access_token, 'query')).status, 403);
   });
 
+  test('RFC 7662 §2.2: introspection reports what a narrowed grant leaves, for access and refresh tokens issued before', async () => {
+    const client = await h.addClient({ client_name: 'Introspected App' });
+    const rs = await h.addClient({ confidential: true, resource_server: true });
+    const user = await h.addUser('introspected-user');
+    const tokens = await h.authorize(client, user, { scope: WIDE });
+    const { gid } = decodeJwt(tokens.access_token) as { gid: string };
+    const account = await signedIn(user);
+    assert.equal((await account.narrow(gid, ['tools:list'])).response.status, 303);
+    const introspect = async (token: string) => {
+      const response = await h.post(
+        '/oauth/introspect',
+        { token },
+        { authorization: `Basic ${Buffer.from(`${rs.client_id}:${rs.secret}`).toString('base64')}` },
+      );
+      return (await response.json()) as { active: boolean; scope?: string };
+    };
+    const access = await introspect(tokens.access_token);
+    assert.equal(access.active, true);
+    assert.equal(access.scope, 'tools:list');
+    // offline_access is no permission on the resource and has no box on the page: it stays.
+    assert.equal((await introspect(tokens.refresh_token as string)).scope, 'tools:list offline_access');
+  });
+
   test('unticking every permission revokes the grant; another user’s grant, or a post without the CSRF token, changes nothing', async () => {
     const client = await h.addClient();
     const owner = await h.addUser('narrow-owner');

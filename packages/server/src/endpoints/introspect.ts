@@ -1,4 +1,12 @@
-import { formatBasicChallenge, type IntrospectionResponse, jsonResponse, OAuthError } from '@gatehouse/core';
+import {
+  formatBasicChallenge,
+  formatScope,
+  type IntrospectionResponse,
+  jsonResponse,
+  narrowScopes,
+  OAuthError,
+  parseScope,
+} from '@gatehouse/core';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Context } from '../context.ts';
 import { refreshTokenRefusal } from '../grants/refresh-token.ts';
@@ -20,7 +28,8 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
     return {
       active: true,
       token_type: 'refresh_token',
-      scope: record.scope,
+      // What a refresh would issue now: the token's scope within what is left of a narrowed grant.
+      scope: formatScope(narrowScopes(parseScope(record.scope), parseScope(grant.scope))),
       client_id: record.client_id,
       sub: grant.subject,
       aud: grant.resource,
@@ -33,7 +42,10 @@ async function introspect(ctx: Context, token: string): Promise<IntrospectionRes
   if (!claims || ctx.revocations.isRevoked(claims)) return INACTIVE;
   // A token of a client an administrator blocked is no longer active, as the token endpoint refuses it.
   if (await ctx.clients.isBlocked(claims.client_id)) return INACTIVE;
-  const { iss, sub, aud, exp, iat, jti, client_id, scope } = claims;
+  const { iss, sub, aud, exp, iat, jti, client_id } = claims;
+  // A grant narrowed since the token was issued caps what the token may still do, as at a guard.
+  const cap = claims.gid === undefined ? undefined : ctx.revocations.narrowedScope(claims.gid);
+  const scope = cap ? formatScope(narrowScopes(parseScope(claims.scope), cap)) : claims.scope;
   return { active: true, token_type: 'Bearer', scope, client_id, sub, aud, iss, exp, iat, jti };
 }
 
