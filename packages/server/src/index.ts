@@ -20,4 +20,5 @@ export {
   type RotationResult,
   rotateSigningKeys,
 } from './tokens/rotate-keys.ts';
+export { deactivateUser } from './users/deactivate.ts';
 export { hashPassword } from './users/password.ts';

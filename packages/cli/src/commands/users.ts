@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { hashPassword } from '@gatehouse/server';
+import { deactivateUser, hashPassword } from '@gatehouse/server';
 import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { DATA_OPTIONS, printJson, readStdin, UsageError } from '../output.ts';
 
-export const USAGE = `Usage: gatehouse users add NAME --password-stdin
+export const USAGE = `Usage: gatehouse users add NAME --password-stdin [--admin]
        gatehouse users list [--json]
        gatehouse users disable NAME | enable NAME | remove NAME
+       gatehouse users promote NAME | demote NAME
        (each also takes --data DIR and --store URL)
 
 The accounts that sign in on the authorization server's pages. Disabling or removing a user ends
 their sessions and revokes every grant they made; running servers refuse their tokens within a
-second.
+second. An administrator (--admin, promote) may also use the admin console at /admin; demote
+takes that away.
 
   --password-stdin  read the password (8 characters or more) from standard input
+  --admin           the new user is an administrator
   --json            print JSON
 ${DATA_OPTIONS}`;
 
@@ -24,6 +27,8 @@ const OUTCOMES = new Map([
   ['disable', 'disabled'],
   ['enable', 'enabled'],
   ['remove', 'removed'],
+  ['promote', 'promoted'],
+  ['demote', 'demoted'],
 ]);
 
 export async function run(args: string[]): Promise<number> {
@@ -34,6 +39,7 @@ export async function run(args: string[]): Promise<number> {
       data: { type: 'string' },
       store: { type: 'string' },
       'password-stdin': { type: 'boolean' },
+      admin: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   });
@@ -43,7 +49,10 @@ export async function run(args: string[]): Promise<number> {
     if (verb === 'list') {
       const users = await data.store.listUsers();
       if (values.json) printJson(users.map(({ password_hash: _, ...u }) => u));
-      else for (const u of users) console.log(`${u.username}${u.disabled ? ' (disabled)' : ''}`);
+      else
+        for (const u of users) {
+          console.log(`${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}`);
+        }
       return 0;
     }
     if (!name) throw new UsageError(USAGE);
@@ -63,9 +72,13 @@ export async function run(args: string[]): Promise<number> {
         username: name,
         password_hash: await hashPassword(password),
         disabled: false,
+        admin: values.admin === true,
         created_at: now,
       });
-      await auditAdmin(data.store, { type: 'admin.user_added', detail: { username: name } });
+      await auditAdmin(data.store, {
+        type: 'admin.user_added',
+        detail: { username: name, ...(values.admin ? { admin: true } : {}) },
+      });
       console.log(`Added user ${name}.`);
       return 0;
     }
@@ -74,16 +87,13 @@ export async function run(args: string[]): Promise<number> {
     const outcome = OUTCOMES.get(verb as string);
     if (!outcome) throw new UsageError(USAGE);
     if (verb === 'enable') await data.store.setUserDisabled(user.id, false);
+    else if (verb === 'promote' || verb === 'demote')
+      await data.store.setUserAdmin(user.id, verb === 'promote');
     else {
-      // A disabled or removed user keeps nothing. Disabled first, so that no sign-in or new grant
-      // slips in between; then sessions end and every grant is revoked (running servers refuse
-      // its tokens within a second).
-      await data.store.setUserDisabled(user.id, true);
-      await data.store.deleteUserSessions(user.id);
-      for (const grant of await data.store.listGrants({ subject: user.id })) {
-        await revokeGrantAsAdmin(data.store, grant.id, `user ${outcome}`);
-      }
-      if (verb === 'remove') await data.store.deleteUser(user.id);
+      // A disabled or removed user keeps nothing (running servers refuse its tokens within a second).
+      await deactivateUser(data.store, user, verb === 'remove' ? 'removed' : 'disabled', async (id) => {
+        await revokeGrantAsAdmin(data.store, id, `user ${outcome}`);
+      });
     }
     await auditAdmin(data.store, {
       type: `admin.user_${outcome}`,
