@@ -4,8 +4,9 @@ import type { McpServerConfig } from '../config/schema.ts';
 
 /**
  * The SDK's Streamable HTTP client transport to `config.url`, sending the configured static
- * headers and nothing of the MCP client's (its token never leaves the gateway). Redirects to
- * another origin are not followed (the SDK's default). Every HTTP request has a deadline.
+ * headers and nothing of the MCP client's (its token never leaves the gateway). Redirects are not
+ * followed at all: fetch would carry the configured headers (an API key) to wherever the upstream
+ * points. Every HTTP request has a deadline.
  */
 export function httpTransport(config: McpServerConfig, timeoutMs: number, fetchImpl: FetchLike = fetch) {
   if (config.url === undefined) throw new TypeError('An HTTP upstream needs a url.');
@@ -22,9 +23,11 @@ export function httpTransport(config: McpServerConfig, timeoutMs: number, fetchI
  * connection, so only its opening has the deadline.
  */
 export function deadlineFetch(timeoutMs: number, base: FetchLike = fetch): FetchLike {
-  return async (url, init) => {
-    const caller = init?.signal ?? undefined;
-    if ((init?.method ?? 'GET').toUpperCase() !== 'GET') {
+  return async (url, options) => {
+    // The upstream URL is configured exactly; a redirect is refused rather than followed with its headers.
+    const init: RequestInit = { ...options, redirect: 'error' };
+    const caller = init.signal ?? undefined;
+    if ((init.method ?? 'GET').toUpperCase() !== 'GET') {
       return withDeadline(url, { timeoutMs, signal: caller }, (signal) => base(url, { ...init, signal }));
     }
     const opening = new AbortController();

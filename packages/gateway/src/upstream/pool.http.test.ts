@@ -139,3 +139,28 @@ test('MCP Streamable HTTP: a refused or unreachable upstream fails clearly, and 
     await upstream.stop();
   }
 });
+
+test('MCP security §Token passthrough: an upstream that redirects elsewhere is refused, and the configured key never follows', async () => {
+  const elsewhere = await httpUpstream();
+  const redirecting: Server = createServer((_req, res) => {
+    res.writeHead(307, { location: elsewhere.url }).end();
+  });
+  await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+  const { port } = redirecting.address() as AddressInfo;
+  const pool = new UpstreamPool({
+    servers: {
+      web: { url: `http://127.0.0.1:${port}/mcp`, headers: { 'x-upstream-key': 'k-123' }, timeoutMs: 5_000 },
+    },
+    log: () => {},
+  });
+  try {
+    const error = await rejection(pool.client('web', 'alice'));
+    assert.ok(['unavailable', 'refused'].includes(error.reason), error.reason);
+    assert.equal(elsewhere.seen.length, 0, 'the redirect target never heard from the gateway');
+  } finally {
+    await pool.close();
+    redirecting.closeAllConnections();
+    await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    await elsewhere.stop();
+  }
+});

@@ -3,7 +3,7 @@ import type { Context } from '../context.ts';
 import type { ToolScope } from './consent-choices.ts';
 
 /** How long a consent page waits for the tool list (a gateway may ask an upstream for it). */
-export const TOOLS_OF_DEADLINE_MS = 2000;
+export const TOOLS_OF_DEADLINE_MS = 5000;
 
 /**
  * The tools `resource` offers, for naming them on the consent page (config `toolsOf`). The names
