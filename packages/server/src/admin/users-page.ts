@@ -133,7 +133,7 @@ async function showUsers(ctx: Context, request: Request): Promise<Response> {
 <td>${u.username}${u.admin ? html` <span class="badge">admin</span>` : ''}${u.id === admin.id ? html` <span class="badge">you</span>` : ''}</td>
 <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : 'active'}</td>
 <td>${utcTime(u.created_at)}</td>
-<td><a href="${ADMIN_HOME}/grants?user=${encodeURIComponent(u.id)}">${n} ${n === 1 ? 'grant' : 'grants'}</a></td>
+<td><a href="${ADMIN_HOME}/grants?user=${encodeURIComponent(u.username)}">${n} ${n === 1 ? 'grant' : 'grants'}</a></td>
 <td>none</td>
 <td><div class="actions">${actions}</div></td>
 </tr>`;
