@@ -91,9 +91,28 @@ function mcpPost(token: string, method: string, params: Record<string, unknown> 
   });
 }
 
+/** A public client registered by RFC 7591 dynamic registration (the kind an admin may block). */
+async function register(clientName: string): Promise<{ client_id: string }> {
+  const response = await fetch(`${scene.issuer}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: clientName,
+      redirect_uris: [REDIRECT_URI],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+    }),
+  });
+  assert.equal(response.status, 201);
+  return (await response.json()) as { client_id: string };
+}
+
 /** Tokens for alice through sign-in, consent and PKCE, with a client of their own (so it can be blocked). */
-async function aliceTokens(clientName: string, scope: string) {
-  const { client_id } = await addClient(scene.dataDir, { name: clientName, redirectUris: [REDIRECT_URI] });
+async function aliceTokens(clientName: string, scope: string, how: 'cli' | 'dcr' = 'cli') {
+  const { client_id } =
+    how === 'cli'
+      ? await addClient(scene.dataDir, { name: clientName, redirectUris: [REDIRECT_URI] })
+      : await register(clientName);
   const alice = scene.users.get('alice') as { username: string; password: string };
   const resource = scene.url(SERVER);
   const flow = await authorize({
@@ -165,22 +184,19 @@ test('admin console: the overview charts the gateway calls a test just made, all
 test('admin console: an admin revokes a grant and the guard refuses its token at the next call (RFC 6750 §3.1 invalid_token)', {
   skip,
 }, async () => {
-  const { access } = await aliceTokens('Revoked by admin app', `tools:execute:${SERVER}`);
+  const { access, client_id } = await aliceTokens('Revoked by admin app', `tools:execute:${SERVER}`);
   const before = await mcpPost(access, 'tools/list');
   assert.notEqual(before.status, 401, 'the token works before the revocation');
 
   const { context, page } = await signedIn('root');
   try {
     await page.goto(`${scene.issuer}/admin/grants?user=alice`);
-    const row = page.locator('tr', { hasText: 'Revoked by admin app' });
+    const row = page.locator('tr', { hasText: client_id });
     await row.getByRole('link', { name: 'Revoke' }).click();
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForLoadState('load');
     assert.equal(
-      await page
-        .locator('tr', { hasText: 'Revoked by admin app' })
-        .getByRole('link', { name: 'Revoke' })
-        .count(),
+      await page.locator('tr', { hasText: client_id }).getByRole('link', { name: 'Revoke' }).count(),
       0,
     );
   } finally {
@@ -197,11 +213,12 @@ test('admin console: an admin revokes a grant and the guard refuses its token at
 test('admin console: an admin blocks a client and its next token request fails (RFC 6749 §5.2 invalid_client)', {
   skip,
 }, async () => {
-  const { client_id, refresh } = await aliceTokens('Blocked by admin app', `tools:execute:${SERVER}`);
+  const { client_id, refresh } = await aliceTokens('Blocked by admin app', `tools:execute:${SERVER}`, 'dcr');
+  assert.ok(refresh, 'a refresh token to try after the block');
   const { context, page } = await signedIn('root');
   try {
     await page.goto(`${scene.issuer}/admin/clients`);
-    const row = page.locator('tr', { hasText: 'Blocked by admin app' });
+    const row = page.locator('tr', { hasText: client_id });
     await row.getByRole('link', { name: /^Block/ }).click();
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForLoadState('load');
@@ -256,7 +273,7 @@ async function adminSurface(
 test('admin console: a signed-in non-admin gets 403 on every admin page and every action, and nothing changes', {
   skip,
 }, async () => {
-  await aliceTokens('Non-admin target app', `tools:execute:${SERVER}`);
+  const target = await aliceTokens('Non-admin target app', `tools:execute:${SERVER}`);
   const admin = await signedIn('root');
   const surface = await adminSurface(admin.page);
   await admin.context.close();
@@ -287,7 +304,7 @@ test('admin console: a signed-in non-admin gets 403 on every admin page and ever
     await stillThere.page.goto(`${scene.issuer}/admin/grants?user=alice`);
     assert.equal(
       await stillThere.page
-        .locator('tr', { hasText: 'Non-admin target app' })
+        .locator('tr', { hasText: target.client_id })
         .getByRole('link', { name: 'Revoke' })
         .count(),
       1,
@@ -301,12 +318,12 @@ test('admin console: a signed-in non-admin gets 403 on every admin page and ever
 test('admin console: a form posted to an admin action from another origin is refused (CSRF), even with the admin signed in', {
   skip,
 }, async () => {
-  const { access } = await aliceTokens('CSRF target app', `tools:execute:${SERVER}`);
+  const { access, client_id } = await aliceTokens('CSRF target app', `tools:execute:${SERVER}`);
   const { context, page } = await signedIn('root');
   const servers: Server[] = [];
   try {
     await page.goto(`${scene.issuer}/admin/grants?user=alice`);
-    const row = page.locator('tr', { hasText: 'CSRF target app' });
+    const row = page.locator('tr', { hasText: client_id });
     await row.getByRole('link', { name: 'Revoke' }).click();
     const form = page.locator('form[method="post"]', { has: page.getByRole('button', { name: 'Confirm' }) });
     const action = new URL((await form.getAttribute('action')) as string, scene.issuer).href;
