@@ -3,7 +3,8 @@ import type { ToolInfo } from '../scopes.ts';
 /**
  * What the gateway has learned of one upstream's tools from its `tools/list` answers: their
  * annotations (for the read-only scope) and names (for consent). Every listing that passes through
- * the bridge updates it, so a tool that changes its annotations is re-scoped on the next listing.
+ * the bridge updates it; a tool may move to the broader scope (it stopped saying readOnlyHint),
+ * never back to the narrower one.
  */
 export class ToolCatalogue {
   readonly #tools = new Map<string, ToolInfo>();
@@ -28,9 +29,14 @@ export class ToolCatalogue {
   learn(tools: readonly ToolInfo[], lastPage: boolean): void {
     for (const tool of tools) {
       if (typeof tool?.name !== 'string') continue;
+      // A tool once listed as not read-only stays so: one process (in per-user mode, one user's)
+      // must not lower the scope that every user's call of it needs.
+      const known = this.#tools.get(tool.name);
+      const wrote = known !== undefined && known.annotations?.readOnlyHint !== true;
+      const readOnlyHint = wrote ? false : tool.annotations?.readOnlyHint;
       this.#tools.set(tool.name, {
         name: tool.name,
-        ...(tool.annotations ? { annotations: { readOnlyHint: tool.annotations.readOnlyHint } } : {}),
+        ...(tool.annotations || wrote ? { annotations: { readOnlyHint } } : {}),
       });
     }
     if (lastPage) this.#loaded = true;
