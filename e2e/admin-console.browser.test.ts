@@ -6,13 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseBearerChallenge } from '@gatehouse/core';
-import { SqliteStore } from '@gatehouse/server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gatewayScene } from './gateway/scene.ts';
 import { EVERYTHING_SERVER } from './gateway/upstreams.ts';
 import { authorize, tokenRequest } from './helpers/agent.ts';
 import { browserSkipReason, launchChromium } from './helpers/browser.ts';
-import { addClient } from './helpers/gatehouse-cli.ts';
+import { addClient, gatehouse } from './helpers/gatehouse-cli.ts';
 import { closeServer, listen } from './helpers/loopback.ts';
 
 /**
@@ -44,19 +43,12 @@ after(async () => {
   await browser?.close();
 });
 
-/**
- * Once the scene is up: the admin role for root, as `gatehouse users promote root` gives it (a flag
- * on the user in the store), and the browser.
- */
+/** Once the scene is up: the admin role for root (`gatehouse users promote root`), and the browser. */
 let ready: Promise<void> | undefined;
 function setUp(): Promise<void> {
   ready ??= (async () => {
-    const store = new SqliteStore(join(scene.dataDir, 'gatehouse.db'));
-    try {
-      assert.ok(await store.setUserAdmin(scene.users.get('root')?.id as string, true));
-    } finally {
-      await store.close();
-    }
+    const promoted = await gatehouse(['users', 'promote', 'root', '--data', scene.dataDir]);
+    assert.equal(promoted.code, 0, promoted.stderr);
     browser = await launchChromium();
   })();
   return ready;
