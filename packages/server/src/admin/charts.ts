@@ -18,7 +18,8 @@ export interface CategoryBar {
   count: number;
 }
 
-const WIDTH = 640;
+/** The drawing's width in SVG units; the stylesheet caps its width on screen, so text stays readable. */
+const WIDTH = 480;
 const BAR = '#2563eb';
 const AXIS = '#57534e';
 const GRID = '#e7e5e4';
@@ -90,7 +91,7 @@ export function timeChart(input: {
   const last = buckets.at(-1);
   const xLabels =
     first && last
-      ? html`<text x="${left}" y="${height - 6}" font-size="12" fill="${AXIS}">${bucketLabel(first.start, bucketSeconds)}</text><text x="${WIDTH - 8}" y="${height - 6}" font-size="12" fill="${AXIS}" text-anchor="end">${bucketLabel(last.start, bucketSeconds)}</text>`
+      ? html`<text x="${left}" y="${height - 6}" font-size="13" fill="${AXIS}">${bucketLabel(first.start, bucketSeconds)}</text><text x="${WIDTH - 8}" y="${height - 6}" font-size="13" fill="${AXIS}" text-anchor="end">${bucketLabel(last.start, bucketSeconds)}</text>`
       : '';
   const rows = buckets.map(
     (b) => html`<tr><td>${bucketLabel(b.start, bucketSeconds)}</td><td class="num">${b.count}</td></tr>`,
@@ -102,8 +103,8 @@ export function timeChart(input: {
 <desc id="${input.id}-desc">${summary}</desc>
 <line x1="${left}" y1="10" x2="${WIDTH - 8}" y2="10" stroke="${GRID}"/>
 <line x1="${left}" y1="${10 + plotHeight}" x2="${WIDTH - 8}" y2="${10 + plotHeight}" stroke="${AXIS}"/>
-<text x="${left - 6}" y="14" font-size="12" fill="${AXIS}" text-anchor="end">${top}</text>
-<text x="${left - 6}" y="${14 + plotHeight}" font-size="12" fill="${AXIS}" text-anchor="end">0</text>
+<text x="${left - 6}" y="14" font-size="13" fill="${AXIS}" text-anchor="end">${top}</text>
+<text x="${left - 6}" y="${14 + plotHeight}" font-size="13" fill="${AXIS}" text-anchor="end">0</text>
 ${bars}${xLabels}
 </svg>
 <p class="chart-summary" id="${input.id}-summary">${summary}</p>
@@ -144,7 +145,7 @@ export function barChart(input: {
   const bars = shown.map((b, i) => {
     const width = Math.max(2, (b.count / top) * barSpace);
     const y0 = i * rowHeight;
-    return html`<text x="0" y="${y0 + 13}" font-size="13" fill="${AXIS}">${b.label}</text><rect x="0" y="${y0 + 17}" width="${width.toFixed(1)}" height="14" fill="${BAR}"/><text x="${(width + 6).toFixed(1)}" y="${y0 + 29}" font-size="12" fill="${AXIS}">${b.count}</text>`;
+    return html`<text x="0" y="${y0 + 13}" font-size="14" fill="${AXIS}">${b.label}</text><rect x="0" y="${y0 + 17}" width="${width.toFixed(1)}" height="14" fill="${BAR}"/><text x="${(width + 6).toFixed(1)}" y="${y0 + 29}" font-size="13" fill="${AXIS}">${b.count}</text>`;
   });
   const rows = sorted.map((b) => html`<tr><td>${b.label}</td><td class="num">${b.count}</td></tr>`);
   return html`<section class="chart" aria-labelledby="${input.id}-heading">

@@ -129,5 +129,9 @@ a.button.secondary,button.secondary{background:#e7e5e4;color:#1c1917}
 button.danger{background:#b91c1c}
 .badge{display:inline-block;padding:0 .4rem;border-radius:4px;background:#e7e5e4;font-size:.8rem}
 .badge.warn{background:#fee2e2;color:#991b1b}
+.chart svg{display:block;width:100%;max-width:40rem;height:auto}
+.chart .num{text-align:right}
+ul.periods{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+ul.periods a[aria-current]{font-weight:600;text-decoration:none}
 @media (max-width:40rem){body.admin main{margin:0;padding:1rem}.admin-bar{padding:.5rem 1rem}}
 `;
