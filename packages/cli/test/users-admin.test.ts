@@ -30,7 +30,10 @@ test('issue #13: users add --admin makes an administrator; promote and demote gr
   const demoted = await cli(['users', 'demote', 'root', '--data', dir]);
   assert.match(demoted.stdout, /User root demoted/);
   const after = await list();
-  assert.deepEqual(after.filter((u) => u.admin).map((u) => u.username), ['ann']);
+  assert.deepEqual(
+    after.filter((u) => u.admin).map((u) => u.username),
+    ['ann'],
+  );
   assert.ok(after.every((u) => u.password_hash === undefined));
   const audit = (await cli(['audit', 'tail', '--data', dir])).stdout;
   assert.match(audit, /admin\.user_promoted/);
