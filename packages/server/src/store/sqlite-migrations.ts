@@ -161,4 +161,35 @@ export const sqliteMigrations: readonly string[] = [
   CREATE INDEX audit_events_client ON audit_events (client_id, id);
   CREATE INDEX audit_events_server ON audit_events (json_extract(detail, '$.server'), id);
   `,
+  // 8: identities at upstream identity providers (issue #12). A user is found by (provider,
+  // subject), never by email: an email address can change hands, a subject never does.
+  `
+  CREATE TABLE identities (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    email TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, subject)
+  );
+  CREATE INDEX identities_user ON identities (user_id);
+  `,
+  // 9: the token vault. A user's upstream API tokens per provider, encrypted (bound to user and
+  // provider); the lease columns make a refresh single-flight across instances.
+  `
+  CREATE TABLE connections (
+    user_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    access_token_encrypted TEXT NOT NULL,
+    refresh_token_encrypted TEXT,
+    expires_at INTEGER,
+    scope TEXT,
+    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'broken')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    lease_owner TEXT,
+    PRIMARY KEY (user_id, provider)
+  );
+  `,
 ];
