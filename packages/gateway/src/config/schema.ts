@@ -141,6 +141,8 @@ export const mcpServerSchema = z
       })
       .optional(),
     identityAssertion: z.boolean({ error: 'expected true or false' }).optional(),
+    /** The upstream API connection (an id under the top-level `connections`) whose per-user token the upstream gets. */
+    connection: z.string().regex(SERVER_NAME, { error: 'expected a connection id' }).optional(),
     challengeScopes: z
       .union([z.literal('all'), z.array(scopeToken).min(1, { error: 'expected at least one scope' })], {
         error: 'expected "all" or a list of scopes',
@@ -166,6 +168,13 @@ export const mcpServerSchema = z
     };
     if (http) misplaced(['args', 'env', 'cwd', 'process'], 'stdio (command)');
     else misplaced(['headers', 'identityAssertion'], 'Streamable HTTP (url)');
+    // A shared process would hold one user's upstream token on everyone's behalf.
+    if (stdio && server.connection !== undefined && server.process?.mode !== 'per-user')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connection'],
+        message: 'on a stdio server needs "process": { "mode": "per-user" }',
+      });
     // `${user}` is replaced only for per-user processes; in a shared one it would reach the upstream as is.
     if (stdio && server.process?.mode !== 'per-user') {
       const mentions = (value: string | undefined) => value?.includes(USER_PLACEHOLDER) === true;
