@@ -8,9 +8,12 @@ import type {
   ClientKind,
   ClientRecord,
   CodeRedemption,
+  ConnectionRecord,
+  ConnectionRefreshOutcome,
   ConsentRecord,
   GrantFilter,
   GrantRecord,
+  IdentityRecord,
   InteractionRecord,
   NewGrantTimes,
   RefreshTokenRecord,
@@ -29,8 +32,10 @@ import {
   toBlockedHost,
   toClient,
   toCode,
+  toConnection,
   toConsent,
   toGrant,
+  toIdentity,
   toInteraction,
   toKey,
   toRefreshToken,
@@ -241,7 +246,59 @@ export class PostgresStore implements Store {
   }
 
   async deleteUser(id: string): Promise<boolean> {
-    return (await this.#count('DELETE FROM users WHERE id = $1', [id])) > 0;
+    return this.#transaction(async (tx) => {
+      // A removed user's identities go with it: the next sign-in with one provisions afresh.
+      await this.#count('DELETE FROM identities WHERE user_id = $1', [id], tx);
+      return (await this.#count('DELETE FROM users WHERE id = $1', [id], tx)) > 0;
+    });
+  }
+
+  async createUserWithIdentity(user: UserRecord, identity: IdentityRecord): Promise<boolean> {
+    return this.#transaction(async (tx) => {
+      if (!(await this.#insertIdentity(identity, tx))) return false;
+      await this.#count(
+        'INSERT INTO users (id, username, password_hash, disabled, admin, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [user.id, user.username, user.password_hash, user.disabled, user.admin ?? false, user.created_at],
+        tx,
+      );
+      return true;
+    });
+  }
+
+  async #insertIdentity(identity: IdentityRecord, db: Queryable = this.#pool): Promise<boolean> {
+    const inserted = await this.#count(
+      `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (provider, subject) DO NOTHING`,
+      [identity.provider, identity.subject, identity.user_id, identity.email ?? null, identity.created_at],
+      db,
+    );
+    return inserted > 0;
+  }
+
+  async getIdentity(provider: string, subject: string): Promise<IdentityRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM identities WHERE provider = $1 AND subject = $2', [
+      provider,
+      subject,
+    ]);
+    return row && toIdentity(row);
+  }
+
+  async listIdentities(userId?: string): Promise<IdentityRecord[]> {
+    const rows =
+      userId === undefined
+        ? await this.#rows('SELECT * FROM identities ORDER BY provider, subject')
+        : await this.#rows('SELECT * FROM identities WHERE user_id = $1 ORDER BY provider, subject', [userId]);
+    return rows.map(toIdentity);
+  }
+
+  async linkIdentity(identity: IdentityRecord): Promise<boolean> {
+    return this.#insertIdentity(identity);
+  }
+
+  async unlinkIdentity(provider: string, subject: string): Promise<boolean> {
+    return (
+      (await this.#count('DELETE FROM identities WHERE provider = $1 AND subject = $2', [provider, subject])) > 0
+    );
   }
 
   async saveCode(code: AuthorizationCodeRecord): Promise<void> {
@@ -577,6 +634,113 @@ export class PostgresStore implements Store {
       now,
     ]);
     return row && toInteraction(row);
+  }
+
+  async saveConnection(c: ConnectionRecord): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO connections (user_id, provider, access_token_encrypted, refresh_token_encrypted, expires_at,
+       scope, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8)
+       ON CONFLICT (user_id, provider) DO UPDATE SET access_token_encrypted = excluded.access_token_encrypted,
+       refresh_token_encrypted = excluded.refresh_token_encrypted, expires_at = excluded.expires_at,
+       scope = excluded.scope, state = 'active', updated_at = excluded.updated_at,
+       lease_until = NULL, lease_owner = NULL`,
+      [
+        c.user_id,
+        c.provider,
+        c.access_token_encrypted,
+        c.refresh_token_encrypted ?? null,
+        c.expires_at ?? null,
+        c.scope ?? null,
+        c.created_at,
+        c.updated_at,
+      ],
+    );
+  }
+
+  async getConnection(userId: string, provider: string): Promise<ConnectionRecord | undefined> {
+    const [row] = await this.#rows('SELECT * FROM connections WHERE user_id = $1 AND provider = $2', [
+      userId,
+      provider,
+    ]);
+    return row ? toConnection(row) : undefined;
+  }
+
+  async listConnections(userId?: string): Promise<ConnectionRecord[]> {
+    const rows =
+      userId === undefined
+        ? await this.#rows('SELECT * FROM connections ORDER BY user_id, provider')
+        : await this.#rows('SELECT * FROM connections WHERE user_id = $1 ORDER BY provider', [userId]);
+    return rows.map(toConnection);
+  }
+
+  async deleteConnection(userId: string, provider: string): Promise<boolean> {
+    return (
+      (await this.#count('DELETE FROM connections WHERE user_id = $1 AND provider = $2', [
+        userId,
+        provider,
+      ])) > 0
+    );
+  }
+
+  async takeConnectionLease(
+    userId: string,
+    provider: string,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<boolean> {
+    // One conditional UPDATE: the row lock orders concurrent callers, and each re-checks the
+    // condition on the row as the previous one left it (READ COMMITTED), so one wins.
+    return (
+      (await this.#count(
+        `UPDATE connections SET lease_owner = $1, lease_until = $2
+         WHERE user_id = $3 AND provider = $4 AND (lease_until IS NULL OR lease_until <= $5)`,
+        [owner, until, userId, provider, now],
+      )) > 0
+    );
+  }
+
+  async finishConnectionRefresh(
+    userId: string,
+    provider: string,
+    owner: string,
+    outcome: ConnectionRefreshOutcome,
+    now: number,
+  ): Promise<boolean> {
+    if ('broken' in outcome) {
+      return (
+        (await this.#count(
+          `UPDATE connections SET state = 'broken', updated_at = $1, lease_owner = NULL, lease_until = NULL
+           WHERE user_id = $2 AND provider = $3 AND lease_owner = $4`,
+          [now, userId, provider, owner],
+        )) > 0
+      );
+    }
+    return (
+      (await this.#count(
+        `UPDATE connections SET access_token_encrypted = $1,
+         refresh_token_encrypted = coalesce($2, refresh_token_encrypted), expires_at = $3,
+         scope = coalesce($4, scope), updated_at = $5, lease_owner = NULL, lease_until = NULL
+         WHERE user_id = $6 AND provider = $7 AND lease_owner = $8`,
+        [
+          outcome.access_token_encrypted,
+          outcome.refresh_token_encrypted ?? null,
+          outcome.expires_at ?? null,
+          outcome.scope ?? null,
+          now,
+          userId,
+          provider,
+          owner,
+        ],
+      )) > 0
+    );
+  }
+
+  async releaseConnectionLease(userId: string, provider: string, owner: string): Promise<void> {
+    await this.#pool.query(
+      'UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE user_id = $1 AND provider = $2 AND lease_owner = $3',
+      [userId, provider, owner],
+    );
   }
 
   async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminStoreContract } from './admin.contract.ts';
 import { auditQueryContract } from './audit-query.contract.ts';
+import { identitiesStoreContract } from './identities.contract.ts';
+import { connectionsStoreContract } from './connections.contract.ts';
 import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 
 /**
@@ -11,6 +13,8 @@ import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 export function storeContract(name: string, open: () => Promise<Store>): void {
   auditQueryContract(name, open);
   adminStoreContract(name, open);
+  identitiesStoreContract(name, open);
+  connectionsStoreContract(name, open);
   describe(`store contract: ${name}`, () => {
     let store: Store;
     before(async () => {

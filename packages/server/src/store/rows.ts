@@ -7,8 +7,10 @@ import type {
   BlockedHostRecord,
   ClientKind,
   ClientRecord,
+  ConnectionRecord,
   ConsentRecord,
   GrantRecord,
+  IdentityRecord,
   InteractionRecord,
   RefreshTokenRecord,
   RevocationRecord,
@@ -59,6 +61,16 @@ export function toClient(row: Row): ClientRecord {
   };
 }
 
+export function toIdentity(row: Row): IdentityRecord {
+  return {
+    provider: row.provider as string,
+    subject: row.subject as string,
+    user_id: row.user_id as string,
+    email: opt(row.email),
+    created_at: Number(row.created_at),
+  };
+}
+
 export function toUser(row: Row): UserRecord {
   return {
     id: row.id as string,
@@ -67,6 +79,22 @@ export function toUser(row: Row): UserRecord {
     disabled: isTrue(row.disabled),
     ...(isTrue(row.admin) ? { admin: true } : {}),
     created_at: Number(row.created_at),
+  };
+}
+
+export function toConnection(row: Row): ConnectionRecord {
+  return {
+    user_id: row.user_id as string,
+    provider: row.provider as string,
+    access_token_encrypted: row.access_token_encrypted as string,
+    refresh_token_encrypted: opt(row.refresh_token_encrypted),
+    expires_at: optNumber(row.expires_at),
+    scope: opt(row.scope),
+    state: row.state === 'broken' ? 'broken' : 'active',
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    lease_until: optNumber(row.lease_until),
+    lease_owner: opt(row.lease_owner),
   };
 }
 

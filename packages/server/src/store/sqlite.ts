@@ -10,8 +10,10 @@ import {
   toBlockedHost,
   toClient,
   toCode,
+  toConnection,
   toConsent,
   toGrant,
+  toIdentity,
   toInteraction,
   toKey,
   toRefreshToken,
@@ -30,9 +32,12 @@ import type {
   ClientKind,
   ClientRecord,
   CodeRedemption,
+  ConnectionRecord,
+  ConnectionRefreshOutcome,
   ConsentRecord,
   GrantFilter,
   GrantRecord,
+  IdentityRecord,
   InteractionRecord,
   NewGrantTimes,
   RefreshTokenRecord,
@@ -220,7 +225,55 @@ export class SqliteStore implements Store {
   }
 
   async deleteUser(id: string): Promise<boolean> {
-    return this.#sql('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+    return this.#transaction(() => {
+      // A removed user's identities go with it: the next sign-in with one provisions afresh.
+      this.#sql('DELETE FROM identities WHERE user_id = ?').run(id);
+      return this.#sql('DELETE FROM users WHERE id = ?').run(id).changes > 0;
+    });
+  }
+
+  async createUserWithIdentity(user: UserRecord, identity: IdentityRecord): Promise<boolean> {
+    return this.#transaction(() => {
+      if (!this.#insertIdentity(identity)) return false;
+      this.#sql(
+        'INSERT INTO users (id, username, password_hash, disabled, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(user.id, user.username, user.password_hash, user.disabled ? 1 : 0, user.admin ? 1 : 0, user.created_at);
+      return true;
+    });
+  }
+
+  #insertIdentity(identity: IdentityRecord): boolean {
+    return (
+      this.#sql(
+        `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (provider, subject) DO NOTHING`,
+      ).run(identity.provider, identity.subject, identity.user_id, identity.email ?? null, identity.created_at)
+        .changes > 0
+    );
+  }
+
+  async getIdentity(provider: string, subject: string): Promise<IdentityRecord | undefined> {
+    const row = this.#sql('SELECT * FROM identities WHERE provider = ? AND subject = ?').get(provider, subject) as
+      | Row
+      | undefined;
+    return row && toIdentity(row);
+  }
+
+  async listIdentities(userId?: string): Promise<IdentityRecord[]> {
+    const rows = (
+      userId === undefined
+        ? this.#sql('SELECT * FROM identities ORDER BY provider, subject').all()
+        : this.#sql('SELECT * FROM identities WHERE user_id = ? ORDER BY provider, subject').all(userId)
+    ) as Row[];
+    return rows.map(toIdentity);
+  }
+
+  async linkIdentity(identity: IdentityRecord): Promise<boolean> {
+    return this.#insertIdentity(identity);
+  }
+
+  async unlinkIdentity(provider: string, subject: string): Promise<boolean> {
+    return this.#sql('DELETE FROM identities WHERE provider = ? AND subject = ?').run(provider, subject).changes > 0;
   }
 
   async saveCode(code: AuthorizationCodeRecord): Promise<void> {
@@ -518,6 +571,103 @@ export class SqliteStore implements Store {
       now,
     ) as Row | undefined;
     return row && toInteraction(row);
+  }
+
+  async saveConnection(c: ConnectionRecord): Promise<void> {
+    this.#sql(
+      `INSERT INTO connections (user_id, provider, access_token_encrypted, refresh_token_encrypted, expires_at,
+       scope, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)
+       ON CONFLICT (user_id, provider) DO UPDATE SET access_token_encrypted = excluded.access_token_encrypted,
+       refresh_token_encrypted = excluded.refresh_token_encrypted, expires_at = excluded.expires_at,
+       scope = excluded.scope, state = 'active', updated_at = excluded.updated_at,
+       lease_until = NULL, lease_owner = NULL`,
+    ).run(
+      c.user_id,
+      c.provider,
+      c.access_token_encrypted,
+      c.refresh_token_encrypted ?? null,
+      c.expires_at ?? null,
+      c.scope ?? null,
+      c.created_at,
+      c.updated_at,
+    );
+  }
+
+  async getConnection(userId: string, provider: string): Promise<ConnectionRecord | undefined> {
+    const row = this.#sql('SELECT * FROM connections WHERE user_id = ? AND provider = ?').get(
+      userId,
+      provider,
+    );
+    return row ? toConnection(row as Row) : undefined;
+  }
+
+  async listConnections(userId?: string): Promise<ConnectionRecord[]> {
+    const rows =
+      userId === undefined
+        ? this.#sql('SELECT * FROM connections ORDER BY user_id, provider').all()
+        : this.#sql('SELECT * FROM connections WHERE user_id = ? ORDER BY provider').all(userId);
+    return (rows as Row[]).map(toConnection);
+  }
+
+  async deleteConnection(userId: string, provider: string): Promise<boolean> {
+    return (
+      this.#sql('DELETE FROM connections WHERE user_id = ? AND provider = ?').run(userId, provider).changes >
+      0
+    );
+  }
+
+  async takeConnectionLease(
+    userId: string,
+    provider: string,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<boolean> {
+    return (
+      this.#sql(
+        `UPDATE connections SET lease_owner = ?, lease_until = ?
+         WHERE user_id = ? AND provider = ? AND (lease_until IS NULL OR lease_until <= ?)`,
+      ).run(owner, until, userId, provider, now).changes > 0
+    );
+  }
+
+  async finishConnectionRefresh(
+    userId: string,
+    provider: string,
+    owner: string,
+    outcome: ConnectionRefreshOutcome,
+    now: number,
+  ): Promise<boolean> {
+    const where = 'WHERE user_id = ? AND provider = ? AND lease_owner = ?';
+    if ('broken' in outcome) {
+      return (
+        this.#sql(
+          `UPDATE connections SET state = 'broken', updated_at = ?, lease_owner = NULL, lease_until = NULL ${where}`,
+        ).run(now, userId, provider, owner).changes > 0
+      );
+    }
+    return (
+      this.#sql(
+        `UPDATE connections SET access_token_encrypted = ?,
+         refresh_token_encrypted = coalesce(?, refresh_token_encrypted), expires_at = ?,
+         scope = coalesce(?, scope), updated_at = ?, lease_owner = NULL, lease_until = NULL ${where}`,
+      ).run(
+        outcome.access_token_encrypted,
+        outcome.refresh_token_encrypted ?? null,
+        outcome.expires_at ?? null,
+        outcome.scope ?? null,
+        now,
+        userId,
+        provider,
+        owner,
+      ).changes > 0
+    );
+  }
+
+  async releaseConnectionLease(userId: string, provider: string, owner: string): Promise<void> {
+    this.#sql(
+      'UPDATE connections SET lease_owner = NULL, lease_until = NULL WHERE user_id = ? AND provider = ? AND lease_owner = ?',
+    ).run(userId, provider, owner);
   }
 
   async hitRateLimit(key: string, windowSeconds: number, now: number): Promise<number> {

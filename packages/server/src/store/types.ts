@@ -58,6 +58,19 @@ export interface UserRecord {
   created_at: number;
 }
 
+/**
+ * A user's identity at an upstream identity provider (issue #12): the provider's id in the
+ * configuration and the subject it gives the user (`sub`, or a plain OAuth provider's user id).
+ * The pair decides the user, never the email address, which is kept for display only.
+ */
+export interface IdentityRecord {
+  provider: string;
+  subject: string;
+  user_id: string;
+  email?: string | undefined;
+  created_at: number;
+}
+
 export interface AuthorizationCodeRecord {
   code_hash: string;
   client_id: string;
@@ -229,6 +242,40 @@ export interface AuditCount {
   count: number;
 }
 
+/**
+ * One user's connection to an upstream API (the token vault, issue #12). Token values arrive
+ * already encrypted (bound to user and provider) and are never returned in plain text by a store.
+ * A refresh is single-flight across instances through a lease: the instance that takes it
+ * (`lease_owner` until `lease_until`) refreshes, the others wait and read the row again.
+ */
+export interface ConnectionRecord {
+  user_id: string;
+  /** The connection's id in the configuration file's `connections` (e.g. `github`). */
+  provider: string;
+  access_token_encrypted: string;
+  refresh_token_encrypted?: string | undefined;
+  /** When the access token expires; undefined when the provider did not say. */
+  expires_at?: number | undefined;
+  /** The scope the provider granted, space-delimited, when it said. */
+  scope?: string | undefined;
+  /** `broken`: a refresh failed terminally; the user must connect again. */
+  state: 'active' | 'broken';
+  created_at: number;
+  updated_at: number;
+  lease_until?: number | undefined;
+  lease_owner?: string | undefined;
+}
+
+/** What a finished refresh writes: new tokens, or the terminal failure that breaks the connection. */
+export type ConnectionRefreshOutcome =
+  | {
+      access_token_encrypted: string;
+      refresh_token_encrypted?: string | undefined;
+      expires_at?: number | undefined;
+      scope?: string | undefined;
+    }
+  | { broken: true };
+
 export interface Store {
   close(): Promise<void>;
 
@@ -258,6 +305,20 @@ export interface Store {
   /** Grants or takes away the admin role; false when the user does not exist. */
   setUserAdmin(id: string, admin: boolean): Promise<boolean>;
   deleteUser(id: string): Promise<boolean>;
+
+  /**
+   * Creates a user and its first identity together, atomically, unless the identity is already
+   * linked (then nothing is written and false is returned): two first sign-ins of one person at
+   * once provision one user.
+   */
+  createUserWithIdentity(user: UserRecord, identity: IdentityRecord): Promise<boolean>;
+  getIdentity(provider: string, subject: string): Promise<IdentityRecord | undefined>;
+  /** Identities by provider and subject; one user's when `userId` is given. */
+  listIdentities(userId?: string): Promise<IdentityRecord[]>;
+  /** Links an identity to an existing user; false when the pair is already linked (to anyone). */
+  linkIdentity(identity: IdentityRecord): Promise<boolean>;
+  /** False when the pair was not linked. */
+  unlinkIdentity(provider: string, subject: string): Promise<boolean>;
 
   saveCode(code: AuthorizationCodeRecord): Promise<void>;
   /**
@@ -377,6 +438,38 @@ export interface Store {
    * syncs at once rather than at its next poll. Resolves to an unsubscribe function.
    */
   subscribeRevocations?(onChange: () => void): Promise<() => Promise<void>>;
+
+  /** Inserts or replaces a user's connection (a new connect): active, with no lease. */
+  saveConnection(connection: ConnectionRecord): Promise<void>;
+  getConnection(userId: string, provider: string): Promise<ConnectionRecord | undefined>;
+  /** Connections by user and provider; every user's when `userId` is undefined. */
+  listConnections(userId?: string): Promise<ConnectionRecord[]>;
+  /** False when there was none. */
+  deleteConnection(userId: string, provider: string): Promise<boolean>;
+  /**
+   * Takes the refresh lease of a connection until `until`, atomically: of any number of callers
+   * on any instance exactly one gets true while the lease is held (`lease_until > now`).
+   */
+  takeConnectionLease(
+    userId: string,
+    provider: string,
+    owner: string,
+    now: number,
+    until: number,
+  ): Promise<boolean>;
+  /**
+   * Writes a refresh's outcome and releases the lease, only while `owner` holds it (a lease that
+   * expired and was taken by another instance is not overwritten); says whether it wrote.
+   */
+  finishConnectionRefresh(
+    userId: string,
+    provider: string,
+    owner: string,
+    outcome: ConnectionRefreshOutcome,
+    now: number,
+  ): Promise<boolean>;
+  /** Releases a lease without changing the tokens (a transient failure: the next caller retries). */
+  releaseConnectionLease(userId: string, provider: string, owner: string): Promise<void>;
 
   /** Deletes expired codes, sessions, interactions, revocations and rate-limit windows. */
   prune(now: number): Promise<void>;
