@@ -287,7 +287,9 @@ export class PostgresStore implements Store {
     const rows =
       userId === undefined
         ? await this.#rows('SELECT * FROM identities ORDER BY provider, subject')
-        : await this.#rows('SELECT * FROM identities WHERE user_id = $1 ORDER BY provider, subject', [userId]);
+        : await this.#rows('SELECT * FROM identities WHERE user_id = $1 ORDER BY provider, subject', [
+            userId,
+          ]);
     return rows.map(toIdentity);
   }
 
@@ -297,7 +299,10 @@ export class PostgresStore implements Store {
 
   async unlinkIdentity(provider: string, subject: string): Promise<boolean> {
     return (
-      (await this.#count('DELETE FROM identities WHERE provider = $1 AND subject = $2', [provider, subject])) > 0
+      (await this.#count('DELETE FROM identities WHERE provider = $1 AND subject = $2', [
+        provider,
+        subject,
+      ])) > 0
     );
   }
 

@@ -237,7 +237,14 @@ export class SqliteStore implements Store {
       if (!this.#insertIdentity(identity)) return false;
       this.#sql(
         'INSERT INTO users (id, username, password_hash, disabled, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(user.id, user.username, user.password_hash, user.disabled ? 1 : 0, user.admin ? 1 : 0, user.created_at);
+      ).run(
+        user.id,
+        user.username,
+        user.password_hash,
+        user.disabled ? 1 : 0,
+        user.admin ? 1 : 0,
+        user.created_at,
+      );
       return true;
     });
   }
@@ -247,15 +254,21 @@ export class SqliteStore implements Store {
       this.#sql(
         `INSERT INTO identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (provider, subject) DO NOTHING`,
-      ).run(identity.provider, identity.subject, identity.user_id, identity.email ?? null, identity.created_at)
-        .changes > 0
+      ).run(
+        identity.provider,
+        identity.subject,
+        identity.user_id,
+        identity.email ?? null,
+        identity.created_at,
+      ).changes > 0
     );
   }
 
   async getIdentity(provider: string, subject: string): Promise<IdentityRecord | undefined> {
-    const row = this.#sql('SELECT * FROM identities WHERE provider = ? AND subject = ?').get(provider, subject) as
-      | Row
-      | undefined;
+    const row = this.#sql('SELECT * FROM identities WHERE provider = ? AND subject = ?').get(
+      provider,
+      subject,
+    ) as Row | undefined;
     return row && toIdentity(row);
   }
 
@@ -273,7 +286,10 @@ export class SqliteStore implements Store {
   }
 
   async unlinkIdentity(provider: string, subject: string): Promise<boolean> {
-    return this.#sql('DELETE FROM identities WHERE provider = ? AND subject = ?').run(provider, subject).changes > 0;
+    return (
+      this.#sql('DELETE FROM identities WHERE provider = ? AND subject = ?').run(provider, subject).changes >
+      0
+    );
   }
 
   async saveCode(code: AuthorizationCodeRecord): Promise<void> {
