@@ -25,7 +25,7 @@ import {
   titleOf,
   toolScopeFor,
 } from './scopes.ts';
-import { UpstreamPool, type UpstreamStatus } from './upstream/pool.ts';
+import { type Credentials, UpstreamPool, type UpstreamStatus } from './upstream/pool.ts';
 
 export type { GatewayAuditEvent } from './audit.ts';
 
@@ -69,6 +69,15 @@ export interface GatewayOptions {
   fetch?: typeof fetch;
   /** Receives every `tools/call`, `resources/read` and `prompts/get`, allowed or not. */
   audit(event: GatewayAuditEvent): void;
+  /**
+   * The token vault, for servers with a `connection`: the user's current upstream token, or the
+   * page where they connect (`missing`) or reconnect (`broken`) it. Asked on every upstream call;
+   * the token goes to the upstream only (`Authorization: Bearer` over HTTP, the connection's `env`
+   * variable of the user's own stdio process), never to the MCP client, a log or another user.
+   */
+  credentials?: Credentials;
+  /** The configuration's `connections`, by id (for `env`, the variable a stdio process gets the token in). */
+  connections?: Record<string, { env?: string | undefined }>;
   /** Signs an identity assertion (a JWT with Gatehouse's key) for `identityAssertion` servers. */
   signIdentityAssertion?(claims: Record<string, unknown>): Promise<string>;
   /** Upstream stderr and pool events, by server name. */
@@ -94,6 +103,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     servers: options.servers,
     ...(options.log ? { log: options.log } : {}),
     fetch: identityFetch(globalThis.fetch),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    connections: new Map(Object.entries(options.connections ?? {})),
   });
   const parts: Array<{ server: GatewayServer; guard: Guard; close(): Promise<void> }> = [];
   /** By resource, for consent: what each server's upstream lists. */
@@ -198,8 +209,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       close: () => bridge.close(),
     });
     toolLists.set(resource, async () => {
-      // A per-user server has no process of its own to ask: only what its users have listed.
-      if ((config.process?.mode ?? serverDefaults.process.mode) !== 'per-user') {
+      // A per-user server (or one calling with each user's upstream token) has no process or
+      // connection of its own to ask: only what its users have listed.
+      const perUser = (config.process?.mode ?? serverDefaults.process.mode) === 'per-user';
+      if (!perUser && !pool.needsCredential(name)) {
         const deadline = AbortSignal.timeout(config.timeoutMs ?? serverDefaults.timeoutMs);
         await bridge.loadTools('', deadline).catch((err) => {
           options.log?.(name, `could not list the tools: ${describe(err)}`);

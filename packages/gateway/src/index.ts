@@ -17,6 +17,8 @@ export { createGateway, type Gateway, type GatewayOptions, type GatewayServer } 
 export { IDENTITY_HEADER, identityClaims } from './identity.ts';
 export { readOnlyToolScope, serverToolScope } from './scopes.ts';
 export {
+  type Credentials,
+  type UpstreamCredential,
   UpstreamError,
   type UpstreamErrorReason,
   UpstreamPool,

@@ -2,11 +2,12 @@ import { DeadlineExceededError } from '@gatehouse/core';
 import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError } from '@modelcontextprotocol/client';
 
 /** Why an upstream could not answer; the bridge turns each into a JSON-RPC error for the client. */
-export type UpstreamErrorReason = 'unavailable' | 'timeout' | 'crashed' | 'refused';
+export type UpstreamErrorReason = 'unavailable' | 'timeout' | 'crashed' | 'refused' | 'not_connected';
 
 /**
  * An upstream MCP server did not answer: absent, unreachable, too slow, its process died during
- * the request, or it refused the gateway's credentials. The message is one sentence naming the
+ * the request, it refused the gateway's credentials, or the user has not connected (or must
+ * reconnect) the upstream account the server needs. The message is one sentence naming the
  * server (never its URL, which may carry a key, nor any header), fit to show the MCP client.
  */
 export class UpstreamError extends Error {

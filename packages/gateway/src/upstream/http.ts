@@ -4,14 +4,22 @@ import type { McpServerConfig } from '../config/schema.ts';
 
 /**
  * The SDK's Streamable HTTP client transport to `config.url`, sending the configured static
- * headers and nothing of the MCP client's (its token never leaves the gateway). Redirects are not
- * followed at all: fetch would carry the configured headers (an API key) to wherever the upstream
- * points. Every HTTP request has a deadline.
+ * headers and nothing of the MCP client's (its token never leaves the gateway); with `bearer` (the
+ * user's upstream token, for a server with a `connection`), `Authorization: Bearer` on every
+ * request. Redirects are not followed at all: fetch would carry the configured headers (an API
+ * key, the token) to wherever the upstream points. Every HTTP request has a deadline.
  */
-export function httpTransport(config: McpServerConfig, timeoutMs: number, fetchImpl: FetchLike = fetch) {
+export function httpTransport(
+  config: McpServerConfig,
+  timeoutMs: number,
+  fetchImpl: FetchLike = fetch,
+  bearer?: string,
+) {
   if (config.url === undefined) throw new TypeError('An HTTP upstream needs a url.');
+  const headers = new Headers(config.headers);
+  if (bearer !== undefined) headers.set('authorization', `Bearer ${bearer}`);
   return new StreamableHTTPClientTransport(new URL(config.url), {
-    requestInit: { headers: { ...config.headers } },
+    requestInit: { headers },
     fetch: deadlineFetch(timeoutMs, fetchImpl),
   });
 }

@@ -1,10 +1,12 @@
 import type { Client, FetchLike, Implementation } from '@modelcontextprotocol/client';
 import type { McpServerConfig } from '../config/schema.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { type Credentials, connectionError } from './credentials.ts';
 import { UpstreamError } from './errors.ts';
 import { Supervisor, type UpstreamStatus } from './supervisor.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
+export type { Credentials, UpstreamCredential } from './credentials.ts';
 export { UpstreamError, type UpstreamErrorReason } from './errors.ts';
 export type { UpstreamStatus } from './supervisor.ts';
 
@@ -38,6 +40,9 @@ const DEFAULT_CLIENT_INFO: Implementation = { name: 'gatehouse-gateway', version
  */
 export class UpstreamPool {
   readonly #supervisors = new Map<string, Supervisor>();
+  /** Servers with a `connection`: each user's calls carry that user's upstream token. */
+  readonly #needsCredential = new Set<string>();
+  readonly #credentials: Credentials | undefined;
   readonly #onExit = () => {
     for (const supervisor of this.#supervisors.values()) supervisor.killNow();
   };
@@ -52,9 +57,20 @@ export class UpstreamPool {
     backoff?: BackoffOptions;
     /** The fetch HTTP upstreams are reached with (default: the global one); the deadline wraps it. */
     fetch?: FetchLike;
+    /** The token vault: each user's upstream token for the servers with a `connection`. */
+    credentials?: Credentials;
+    /** The configured connections, by id: `env` names the variable a stdio process receives the token in. */
+    connections?: ReadonlyMap<string, { env?: string | undefined }>;
   }) {
     const log = options.log ?? ((server, line) => process.stderr.write(`[${server}] ${line}\n`));
+    this.#credentials = options.credentials;
     for (const [name, config] of Object.entries(options.servers)) {
+      const connection = config.connection;
+      if (connection !== undefined) {
+        if (!options.credentials)
+          throw new TypeError(`mcpServers.${name}.connection needs the token vault (credentials).`);
+        this.#needsCredential.add(name);
+      }
       this.#supervisors.set(
         name,
         new Supervisor({
@@ -64,6 +80,9 @@ export class UpstreamPool {
           timers: options.timers ?? systemTimers,
           backoff: options.backoff ?? {},
           ...(options.fetch ? { fetch: options.fetch } : {}),
+          ...(connection !== undefined
+            ? { credential: { env: options.connections?.get(connection)?.env } }
+            : {}),
           log: (line) => log(name, line),
         }),
       );
@@ -74,7 +93,8 @@ export class UpstreamPool {
   /**
    * A connected client for `server`; in per-user mode the one of `user` (the token's `sub`).
    * Starts the process or connection on first use. `signal` ends this caller's wait only: a
-   * start that others wait for goes on. Fails with {@link UpstreamError}.
+   * start that others wait for goes on. Fails with {@link UpstreamError}; for a server with a
+   * `connection` that `user` has not connected (or must reconnect), with one naming the page.
    */
   async client(server: string, user: string, signal?: AbortSignal): Promise<Client> {
     const supervisor = this.#supervisors.get(server);
@@ -85,7 +105,16 @@ export class UpstreamPool {
         `No MCP server is configured under the name "${server}".`,
       );
     }
-    return supervisor.client(user, signal);
+    if (!this.#needsCredential.has(server) || !this.#credentials) return supervisor.client(user, signal);
+    // Asked on every call: the vault refreshes before expiry, and a new token restarts the process.
+    const credential = await this.#credentials(server, user);
+    if (!('token' in credential)) throw connectionError(server, credential);
+    return supervisor.client(user, signal, credential.token);
+  }
+
+  /** Whether `server` calls its upstream with each user's own token (it has a `connection`). */
+  needsCredential(server: string): boolean {
+    return this.#needsCredential.has(server);
   }
 
   /** Each configured server: transport, mode, running processes or connections, last error. */

@@ -7,6 +7,7 @@ import type {
 } from '@modelcontextprotocol/client';
 import { type McpServerConfig, serverDefaults, USER_PLACEHOLDER } from '../config/schema.ts';
 import { type BackoffOptions, restartDelay } from './backoff.ts';
+import { tokenFingerprint } from './credentials.ts';
 import { classifyFailure, type RequestFailure, UpstreamError } from './errors.ts';
 import { httpTransport } from './http.ts';
 import { stdioLaunch, stdioTransport } from './stdio.ts';
@@ -40,6 +41,10 @@ interface Connection {
   ready: boolean;
   /** Stopped on purpose (idle, room, shutdown, a lost HTTP session): its close is not a crash. */
   stopping: boolean;
+  /** Replaced by one holding a newer upstream token: stopped once its requests in flight end. */
+  retiring: boolean;
+  /** {@link tokenFingerprint} of the upstream token it was started with (servers with a `connection`). */
+  readonly fingerprint: string | undefined;
   inflight: number;
   lastUsed: number;
   idleTimer: unknown;
@@ -72,6 +77,13 @@ export class Supervisor {
   readonly #log: (line: string) => void;
   readonly #fetch: FetchLike | undefined;
   readonly #connections = new Map<string, Connection>();
+  /** Replaced connections still finishing requests (not counted, not handed out). */
+  readonly #retiring = new Set<Connection>();
+  /**
+   * Set for a server with a `connection`: each user's process or HTTP connection carries that
+   * user's upstream token, in the environment variable `env` (stdio) or as `Authorization: Bearer`.
+   */
+  readonly #credential: { env: string | undefined } | undefined;
   readonly #failures = new Map<string, Failures>();
   readonly #closing = new AbortController();
   #lastError: string | undefined;
@@ -85,6 +97,8 @@ export class Supervisor {
     backoff: BackoffOptions;
     log: (line: string) => void;
     fetch?: FetchLike;
+    /** The server needs each user's upstream token (its `connection`); `env` names the stdio variable. */
+    credential?: { env: string | undefined };
   }) {
     const { name, config } = options;
     if ((config.command === undefined) === (config.url === undefined)) {
@@ -93,7 +107,18 @@ export class Supervisor {
     this.name = name;
     this.#config = config;
     this.#kind = config.command === undefined ? 'http' : 'stdio';
-    this.#mode = this.#kind === 'stdio' ? (config.process?.mode ?? serverDefaults.process.mode) : 'shared';
+    this.#credential = options.credential;
+    const configuredMode = config.process?.mode ?? serverDefaults.process.mode;
+    if (this.#credential && this.#kind === 'stdio') {
+      // A shared process would run with one user's token on everyone's behalf.
+      if (configuredMode !== 'per-user' || this.#credential.env === undefined)
+        throw new TypeError(
+          `mcpServers.${name}: a stdio server with a connection needs "process": { "mode": "per-user" } and the connection's "env".`,
+        );
+    }
+    // With a connection, an HTTP upstream too gets one connection per user: each carries its
+    // user's token from its very first request (initialize), and no MCP session is shared.
+    this.#mode = this.#credential ? 'per-user' : this.#kind === 'stdio' ? configuredMode : 'shared';
     this.#timeoutMs = config.timeoutMs ?? serverDefaults.timeoutMs;
     this.#idleMs = (config.process?.idleSeconds ?? serverDefaults.process.idleSeconds) * 1000;
     this.#maxProcesses = config.process?.maxProcesses ?? serverDefaults.process.maxProcesses;
@@ -104,8 +129,12 @@ export class Supervisor {
     this.#fetch = options.fetch;
   }
 
-  /** A connected client: for `user` in per-user mode, the shared one otherwise. */
-  async client(user: string, signal?: AbortSignal): Promise<UpstreamClient> {
+  /**
+   * A connected client: for `user` in per-user mode, the shared one otherwise. For a server with a
+   * connection, `token` is the user's current upstream token: a process or connection started with
+   * another one (before a refresh) is replaced, and stopped once its requests in flight end.
+   */
+  async client(user: string, signal?: AbortSignal, token?: string): Promise<UpstreamClient> {
     if (this.#closing.signal.aborted) throw this.#shuttingDown();
     if (this.#mode === 'per-user' && user === '') {
       throw new UpstreamError(
@@ -114,13 +143,32 @@ export class Supervisor {
         `The MCP server "${this.name}" runs one process per user and needs a user.`,
       );
     }
+    if (this.#credential && token === undefined) {
+      throw new UpstreamError(
+        this.name,
+        'not_connected',
+        `The MCP server "${this.name}" needs an upstream token.`,
+      );
+    }
     const key = this.#mode === 'per-user' ? user : '';
-    const running = this.#connections.get(key);
+    const fingerprint = token === undefined ? undefined : tokenFingerprint(token);
+    const running = this.#current(key, fingerprint);
     if (running) return untilAborted(running.started, signal);
     await this.#backoffFor(key, signal);
     // Another caller may have started it while this one waited.
-    const started = this.#connections.get(key) ?? this.#start(key);
+    const started = this.#current(key, fingerprint) ?? this.#start(key, token, fingerprint);
     return untilAborted(started.started, signal);
+  }
+
+  /** The running connection of `key`, unless it holds another token than `fingerprint` (then it retires). */
+  #current(key: string, fingerprint: string | undefined): Connection | undefined {
+    const running = this.#connections.get(key);
+    if (!running || running.fingerprint === fingerprint) return running;
+    this.#forget(running);
+    running.retiring = true;
+    if (running.inflight === 0) void this.#stop(running, 'restarted with a new upstream token');
+    else this.#retiring.add(running);
+    return undefined;
   }
 
   status(): UpstreamStatus {
@@ -140,12 +188,13 @@ export class Supervisor {
   /** Stops everything and refuses further requests. */
   async close(): Promise<void> {
     this.#closing.abort();
-    await Promise.all([...this.#connections.values()].map((c) => this.#stop(c, undefined)));
+    const all = [...this.#connections.values(), ...this.#retiring];
+    await Promise.all(all.map((c) => this.#stop(c, undefined)));
   }
 
   /** Kills every process at once: the gateway is exiting and cannot wait for them. */
   killNow(): void {
-    for (const connection of this.#connections.values()) {
+    for (const connection of [...this.#connections.values(), ...this.#retiring]) {
       if (connection.pid === null) continue;
       try {
         process.kill(connection.pid, 'SIGKILL');
@@ -184,21 +233,27 @@ export class Supervisor {
     if (this.#closing.signal.aborted) throw this.#shuttingDown();
   }
 
-  #start(key: string): Connection {
+  #start(key: string, token: string | undefined, fingerprint: string | undefined): Connection {
     this.#makeRoom();
     const user = key === '' ? undefined : key;
     const prefix = user === undefined ? '' : `(${pathSafeUser(user)}) `;
+    const launch = () => {
+      const launched = stdioLaunch(this.#config, user);
+      const env = this.#credential?.env;
+      if (env !== undefined && token !== undefined) launched.env[env] = token;
+      return launched;
+    };
     const transport: Transport =
       this.#kind === 'stdio'
         ? stdioTransport(
-            stdioLaunch(this.#config, user),
+            launch(),
             user !== undefined && this.#config.cwd?.includes(USER_PLACEHOLDER) === true,
             (line) => {
               connection.lastStderr = line;
               this.#log(`${prefix}${line}`);
             },
           )
-        : httpTransport(this.#config, this.#timeoutMs, this.#fetch);
+        : httpTransport(this.#config, this.#timeoutMs, this.#fetch, token);
     const client = new UpstreamClient({
       server: this.name,
       transport: this.#kind,
@@ -213,6 +268,8 @@ export class Supervisor {
       started: Promise.resolve(client),
       ready: false,
       stopping: false,
+      retiring: false,
+      fingerprint,
       inflight: 0,
       lastUsed: this.#timers.now(),
       idleTimer: undefined,
@@ -289,6 +346,10 @@ export class Supervisor {
   #end(connection: Connection, failure: RequestFailure | undefined): void {
     connection.inflight--;
     connection.lastUsed = this.#timers.now();
+    if (connection.retiring) {
+      if (connection.inflight === 0) void this.#stop(connection, 'restarted with a new upstream token');
+      return;
+    }
     if (!failure) {
       // A request answered after the start: whatever failed before is over.
       if (connection.ready) this.#failures.delete(connection.key);
@@ -306,7 +367,14 @@ export class Supervisor {
   }
 
   #scheduleIdle(connection: Connection): void {
-    if (this.#kind !== 'stdio' || connection.inflight > 0 || !connection.ready || connection.stopping) return;
+    // Per-user HTTP connections (servers with a connection) stop when idle too: one per user adds up.
+    if (
+      (this.#kind !== 'stdio' && this.#mode !== 'per-user') ||
+      connection.inflight > 0 ||
+      !connection.ready ||
+      connection.stopping
+    )
+      return;
     if (connection.idleTimer !== undefined) this.#timers.clearTimeout(connection.idleTimer);
     connection.idleTimer = this.#timers.setTimeout(() => {
       connection.idleTimer = undefined;
@@ -334,6 +402,7 @@ export class Supervisor {
   async #stop(connection: Connection, why: string | undefined): Promise<void> {
     if (connection.stopping) return;
     connection.stopping = true;
+    this.#retiring.delete(connection);
     this.#forget(connection);
     if (why !== undefined)
       this.#log(`${connection.key === '' ? '' : `(${pathSafeUser(connection.key)}) `}${why}`);
