@@ -10,6 +10,8 @@ export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
 export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
 export { type AuthorizationServer, createAuthorizationServer } from './server.ts';
 export { SqliteStore } from './store/sqlite.ts';
+export type { UpstreamConnectionConfig } from './vault/upstream-client.ts';
+export { Vault, type VaultAnswer } from './vault/vault.ts';
 export type * from './store/types.ts';
 export { CLIENT_SECRET_PREFIX, createOpaqueToken } from './tokens/opaque.ts';
 export {

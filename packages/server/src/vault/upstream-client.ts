@@ -1,0 +1,71 @@
+import { isLoopbackHost, withDeadline } from '@gatehouse/core';
+import * as oidc from 'openid-client';
+
+/**
+ * An upstream API's authorization server, as the configuration file's `connections` entry names
+ * it. The client secret is handed to openid-client's client authentication and kept nowhere else.
+ */
+export interface UpstreamConnectionConfig {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  /** RFC 7009: where Remove revokes the user's upstream tokens, when the provider has one. */
+  revocationEndpoint?: string | undefined;
+  clientId: string;
+  clientSecret: string;
+  scopes: readonly string[];
+  /**
+   * The upstream's issuer identifier (RFC 9207: checked against an `iss` in the authorization
+   * response). Default: the authorization endpoint's origin.
+   */
+  issuer?: string | undefined;
+  /** Deadline of each request to the upstream, body included. Default 10 s. */
+  timeoutMs?: number | undefined;
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * openid-client's fetch with a deadline that covers the body too (the library reads it after
+ * `customFetch` returns, so it is read here, under the deadline), and no redirects followed.
+ */
+function deadlineFetch(timeoutMs: number): oidc.CustomFetch {
+  return (url, options) =>
+    withDeadline(url, { timeoutMs, signal: options.signal ?? undefined }, async (signal) => {
+      const response = await fetch(url, { ...(options as RequestInit), signal, redirect: 'manual' });
+      const body = NULL_BODY_STATUS.has(response.status) ? null : await response.arrayBuffer();
+      return new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+    });
+}
+
+/** The openid-client configuration for one connection: https endpoints, or http on loopback only. */
+export function upstreamClient(id: string, config: UpstreamConnectionConfig): oidc.Configuration {
+  const endpoints = [config.authorizationEndpoint, config.tokenEndpoint, config.revocationEndpoint];
+  let insecure = false;
+  for (const endpoint of endpoints) {
+    if (endpoint === undefined) continue;
+    const url = new URL(endpoint);
+    if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) insecure = true;
+    else if (url.protocol !== 'https:') {
+      throw new Error(`connections.${id}: endpoints must be https (http only on a loopback host)`);
+    }
+  }
+  const client = new oidc.Configuration(
+    {
+      issuer: config.issuer ?? new URL(config.authorizationEndpoint).origin,
+      authorization_endpoint: config.authorizationEndpoint,
+      token_endpoint: config.tokenEndpoint,
+      revocation_endpoint: config.revocationEndpoint,
+    },
+    config.clientId,
+    undefined,
+    oidc.ClientSecretPost(config.clientSecret),
+  );
+  client[oidc.customFetch] = deadlineFetch(config.timeoutMs ?? 10_000);
+  // Loopback http only (development and tests): the upstream is on this machine.
+  if (insecure) oidc.allowInsecureRequests(client);
+  return client;
+}

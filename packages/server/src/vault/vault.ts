@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as oidc from 'openid-client';
+import type { Secrets } from '../secrets.ts';
+import type { ConnectionRecord, Store } from '../store/types.ts';
+import { type UpstreamConnectionConfig, upstreamClient } from './upstream-client.ts';
+
+/** What the gateway gets for a user and a provider: the token, or the page where the user (re)connects. */
+export type VaultAnswer = { token: string } | { missing: string } | { broken: string };
+
+/** What a connection's token response leaves in the vault (before encryption). */
+export interface UpstreamTokens {
+  access_token: string;
+  refresh_token?: string | undefined;
+  expires_in?: number | undefined;
+  scope?: string | undefined;
+}
+
+/** A token this close to its expiry is refreshed first, so it does not expire on its way upstream. */
+const REFRESH_MARGIN_SECONDS = 60;
+/** How long an instance may hold a refresh lease: the refresh's own deadline, with room. */
+const LEASE_SECONDS = 30;
+/** How often an instance waiting for another one's refresh reads the row again. */
+const WAIT_POLL_MS = 50;
+
+/**
+ * The token vault (issue #12): each user's upstream API tokens per configured connection,
+ * encrypted at rest with the master-secret-derived key and bound to (user, provider), so a
+ * ciphertext moved to another user's row does not decrypt. Tokens are refreshed before expiry,
+ * single-flight: one promise per connection in this process, and a lease row across instances
+ * (the instance that takes it refreshes; the others wait and read the row again). A terminal
+ * refresh failure (`invalid_grant`) marks the connection broken: the user connects again.
+ *
+ * Tokens are per user: only the user's own id reaches them, and a disabled or removed user's
+ * connections answer `missing`. Revoking a user's Gatehouse grants leaves nobody able to ask for
+ * their tokens, since the gateway asks with the `sub` of a live access token.
+ */
+export class Vault {
+  readonly #store: Store;
+  readonly #secrets: Secrets;
+  readonly #now: () => number;
+  readonly #issuer: string;
+  readonly #clients = new Map<string, oidc.Configuration>();
+  readonly #scopes = new Map<string, string>();
+  readonly #revocable = new Set<string>();
+  readonly #inFlight = new Map<string, Promise<VaultAnswer>>();
+  /** This instance's name on leases. */
+  readonly #owner = randomUUID();
+
+  constructor(options: {
+    store: Store;
+    secrets: Secrets;
+    issuer: string;
+    now: () => number;
+    connections: ReadonlyMap<string, UpstreamConnectionConfig>;
+  }) {
+    this.#store = options.store;
+    this.#secrets = options.secrets;
+    this.#now = options.now;
+    this.#issuer = options.issuer;
+    for (const [id, config] of options.connections) {
+      this.#clients.set(id, upstreamClient(id, config));
+      this.#scopes.set(id, config.scopes.join(' '));
+      if (config.revocationEndpoint) this.#revocable.add(id);
+    }
+  }
+
+  /** The configured connection ids. */
+  providers(): string[] {
+    return [...this.#clients.keys()];
+  }
+
+  has(provider: string): boolean {
+    return this.#clients.has(provider);
+  }
+
+  /** The page where a user connects (or reconnects) `provider`. */
+  connectUrl(provider: string): string {
+    return `${this.#issuer}/connect/${encodeURIComponent(provider)}`;
+  }
+
+  /** The openid-client configuration of a connection, for the connect flow. */
+  client(provider: string): oidc.Configuration | undefined {
+    return this.#clients.get(provider);
+  }
+
+  scope(provider: string): string {
+    return this.#scopes.get(provider) ?? '';
+  }
+
+  /**
+   * The user's current upstream access token for `provider`, refreshed first when it expires
+   * within a minute; or where to connect when there is none or it broke.
+   *
+   * @example
+   * const answer = await vault.accessToken(userId, 'github');
+   * if ('token' in answer) headers.set('authorization', `Bearer ${answer.token}`);
+   */
+  async accessToken(userId: string, provider: string): Promise<VaultAnswer> {
+    if (!this.#clients.has(provider)) throw new Error(`no connection named ${JSON.stringify(provider)}`);
+    const user = await this.#store.getUser(userId);
+    if (!user || user.disabled) return { missing: this.connectUrl(provider) };
+    const row = await this.#store.getConnection(userId, provider);
+    const answer = this.#answer(row);
+    if (answer) return answer;
+    const key = JSON.stringify([userId, provider]);
+    let flight = this.#inFlight.get(key);
+    if (!flight) {
+      flight = this.#refresh(userId, provider).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, flight);
+    }
+    return flight;
+  }
+
+  /** Stores the tokens of a completed connect (replacing any earlier connection, broken or not). */
+  async save(userId: string, provider: string, tokens: UpstreamTokens): Promise<void> {
+    const now = this.#now();
+    await this.#store.saveConnection({
+      user_id: userId,
+      provider,
+      ...this.#encrypted(userId, provider, tokens, now),
+      state: 'active',
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
+  /**
+   * Removes a connection, revoking its upstream tokens first where the provider has a revocation
+   * endpoint (RFC 7009). A revocation that fails does not keep the connection: the user asked for
+   * it to go. Returns false when there was none.
+   */
+  async remove(userId: string, provider: string): Promise<boolean> {
+    const row = await this.#store.getConnection(userId, provider);
+    if (!row) return false;
+    const client = this.#clients.get(provider);
+    if (client && this.#revocable.has(provider)) {
+      const { refresh, access } = this.#decrypt(row);
+      // Revoking the refresh token ends the grant at most providers (RFC 7009 §2.1); the access
+      // token too, for those that do not cascade.
+      for (const [token, hint] of [
+        [refresh, 'refresh_token'],
+        [access, 'access_token'],
+      ] as const) {
+        if (token) await oidc.tokenRevocation(client, token, { token_type_hint: hint }).catch(() => {});
+      }
+    }
+    return this.#store.deleteConnection(userId, provider);
+  }
+
+  /** The answer a row gives without a refresh, or undefined when it needs one. */
+  #answer(row: ConnectionRecord | undefined): VaultAnswer | undefined {
+    if (!row) return undefined;
+    if (row.state === 'broken') return { broken: this.connectUrl(row.provider) };
+    if (row.expires_at === undefined || row.expires_at - this.#now() > REFRESH_MARGIN_SECONDS) {
+      return { token: this.#decrypt(row).access };
+    }
+    return undefined;
+  }
+
+  async #refresh(userId: string, provider: string): Promise<VaultAnswer> {
+    for (;;) {
+      const now = this.#now();
+      if (await this.#store.takeConnectionLease(userId, provider, this.#owner, now, now + LEASE_SECONDS)) {
+        return this.#refreshHoldingLease(userId, provider);
+      }
+      // Another instance refreshes: wait for its outcome (or for its lease to lapse).
+      await sleep(WAIT_POLL_MS);
+      const row = await this.#store.getConnection(userId, provider);
+      if (!row) return { missing: this.connectUrl(provider) };
+      const answer = this.#answer(row);
+      if (answer) return answer;
+    }
+  }
+
+  async #refreshHoldingLease(userId: string, provider: string): Promise<VaultAnswer> {
+    const row = await this.#store.getConnection(userId, provider);
+    if (!row) return { missing: this.connectUrl(provider) };
+    // Refreshed (or broken) by another instance between our read and the lease.
+    const done = this.#answer(row);
+    if (done) {
+      await this.#store.releaseConnectionLease(userId, provider, this.#owner);
+      return done;
+    }
+    const { refresh } = this.#decrypt(row);
+    if (!refresh) return this.#breaks(userId, provider);
+    let response: oidc.TokenEndpointResponse;
+    try {
+      response = await oidc.refreshTokenGrant(this.#client(provider), refresh);
+    } catch (err) {
+      // The provider refused the refresh token: only a new connect helps. Anything else
+      // (network, deadline, 5xx) may pass: the next caller tries again.
+      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
+        return this.#breaks(userId, provider);
+      }
+      await this.#store.releaseConnectionLease(userId, provider, this.#owner);
+      throw new Error(`refreshing the ${provider} connection failed; try again`, { cause: err });
+    }
+    const now = this.#now();
+    const encrypted = this.#encrypted(userId, provider, response, now);
+    await this.#store.finishConnectionRefresh(userId, provider, this.#owner, encrypted, now);
+    return { token: response.access_token };
+  }
+
+  async #breaks(userId: string, provider: string): Promise<VaultAnswer> {
+    await this.#store.finishConnectionRefresh(userId, provider, this.#owner, { broken: true }, this.#now());
+    return { broken: this.connectUrl(provider) };
+  }
+
+  #client(provider: string): oidc.Configuration {
+    const client = this.#clients.get(provider);
+    if (!client) throw new Error(`no connection named ${JSON.stringify(provider)}`);
+    return client;
+  }
+
+  /** The additional data that binds a ciphertext to its user, provider and kind. */
+  #context(userId: string, provider: string, kind: 'access' | 'refresh'): string {
+    return JSON.stringify(['connection', userId, provider, kind]);
+  }
+
+  #encrypted(userId: string, provider: string, tokens: UpstreamTokens, now: number) {
+    return {
+      access_token_encrypted: this.#secrets.encrypt(
+        tokens.access_token,
+        this.#context(userId, provider, 'access'),
+      ),
+      refresh_token_encrypted:
+        tokens.refresh_token === undefined
+          ? undefined
+          : this.#secrets.encrypt(tokens.refresh_token, this.#context(userId, provider, 'refresh')),
+      expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in : undefined,
+      scope: tokens.scope,
+    };
+  }
+
+  #decrypt(row: ConnectionRecord): { access: string; refresh: string | undefined } {
+    return {
+      access: this.#secrets.decrypt(
+        row.access_token_encrypted,
+        this.#context(row.user_id, row.provider, 'access'),
+      ),
+      refresh:
+        row.refresh_token_encrypted === undefined
+          ? undefined
+          : this.#secrets.decrypt(
+              row.refresh_token_encrypted,
+              this.#context(row.user_id, row.provider, 'refresh'),
+            ),
+    };
+  }
+}
