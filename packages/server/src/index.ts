@@ -10,8 +10,6 @@ export { type AuthorizationServerConfig, resolveConfig } from './config.ts';
 export { createSecrets, loadMasterSecret, type Secrets } from './secrets.ts';
 export { type AuthorizationServer, createAuthorizationServer } from './server.ts';
 export { SqliteStore } from './store/sqlite.ts';
-export type { UpstreamConnectionConfig } from './vault/upstream-client.ts';
-export { Vault, type VaultAnswer } from './vault/vault.ts';
 export type * from './store/types.ts';
 export { CLIENT_SECRET_PREFIX, createOpaqueToken } from './tokens/opaque.ts';
 export {
@@ -24,3 +22,5 @@ export {
 } from './tokens/rotate-keys.ts';
 export { deactivateUser } from './users/deactivate.ts';
 export { hashPassword } from './users/password.ts';
+export type { UpstreamConnectionConfig } from './vault/upstream-client.ts';
+export { Vault, type VaultAnswer } from './vault/vault.ts';
