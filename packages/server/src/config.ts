@@ -1,5 +1,6 @@
 import { defaultScopes, isLoopbackHost, OFFLINE_ACCESS, type ScopeDefinition } from '@gatehouse/core';
 import type { Store } from './store/types.ts';
+import type { UpstreamConnectionConfig } from './vault/upstream-client.ts';
 
 /**
  * Every configuration key of the authorization server, with its default. Times are seconds.
@@ -101,6 +102,12 @@ export interface AuthorizationServerConfig {
      */
     resolve?: (hostname: string) => Promise<{ address: string; family: 4 | 6 }[]>;
   };
+  /**
+   * Upstream API connections of the token vault, by id (the configuration file's `connections`):
+   * users connect their accounts at `/connect/<id>`. Their client secrets stay with the vault.
+   * Default: none.
+   */
+  connections?: ReadonlyMap<string, UpstreamConnectionConfig>;
   /** The clock, in seconds. Tests freeze it. */
   now?: () => number;
   /**
@@ -114,7 +121,7 @@ export interface AuthorizationServerConfig {
 export type ResolvedConfig = Required<
   Omit<
     AuthorizationServerConfig,
-    'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError' | 'consent'
+    'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError' | 'consent' | 'connections'
   >
 > & {
   registration: Required<NonNullable<AuthorizationServerConfig['registration']>>;
@@ -160,7 +167,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
   const consent = resolveConsent(config.consent, scopes);
   const resources = config.resources ?? [`${config.issuer}/mcp`];
   // The master secret is not copied: nothing a handler returns or a logger prints can reach it.
-  const { masterSecret: _, ...rest } = config;
+  const { masterSecret: _, connections: _connections, ...rest } = config;
   return {
     ...rest,
     onError: config.onError,

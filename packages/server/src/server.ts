@@ -29,6 +29,8 @@ import { authorizeEndpoint, showInteraction, submitConsent, submitLogin } from '
 import { createSecrets } from './secrets.ts';
 import { KeyRing } from './tokens/keys.ts';
 import { RevocationList } from './tokens/revocation-list.ts';
+import { addConnectRoutes } from './vault/connect.ts';
+import { Vault } from './vault/vault.ts';
 
 export interface AuthorizationServer {
   /** The whole AS as one web-standard handler. */
@@ -41,6 +43,8 @@ export interface AuthorizationServer {
   /** In-process revocation source for guards running beside the AS. */
   revocations: RevocationList;
   context: Context;
+  /** The token vault: users' upstream API tokens (the gateway's `credentials`). */
+  vault: Vault;
   close(): Promise<void>;
 }
 
@@ -103,6 +107,13 @@ export async function createAuthorizationServer(
     config.now,
   );
   const ctx = createContext(config, { store, secrets, keys, revocations, clients });
+  const vault = new Vault({
+    store,
+    secrets,
+    issuer: config.issuer,
+    now: config.now,
+    connections: input.connections ?? new Map(),
+  });
 
   const tokenFailures = new TokenFailureLimit(ctx);
   const metadata = metadataEndpoint(ctx);
@@ -172,6 +183,7 @@ export async function createAuthorizationServer(
   }
   addAccountRoutes(router, ctx);
   addAdminRoutes(router, ctx);
+  addConnectRoutes(router, ctx, vault);
   const app = createHttpApp({ router, renderError, onError: config.onError });
 
   const syncTimer = setInterval(() => void revocations.sync().catch(() => {}), REVOCATION_SYNC_MS).unref();
@@ -189,6 +201,7 @@ export async function createAuthorizationServer(
     },
     revocations,
     context: ctx,
+    vault,
     async close() {
       await ctx.flushAudit();
       clearInterval(syncTimer);
