@@ -1,4 +1,9 @@
 import { defaultScopes, isLoopbackHost, OFFLINE_ACCESS, type ScopeDefinition } from '@gatehouse/core';
+import {
+  type IdentityProvider,
+  type IdentityProviderConfig,
+  resolveIdentityProviders,
+} from './federation/config.ts';
 import type { Store } from './store/types.ts';
 import type { UpstreamConnectionConfig } from './vault/upstream-client.ts';
 
@@ -86,6 +91,16 @@ export interface AuthorizationServerConfig {
   };
   /** Failed token requests (bad client credentials, codes, refresh tokens) per address in 15 minutes. Default 100. */
   tokenFailuresPer15Minutes?: number;
+  /**
+   * Upstream identity providers people may sign in with ("Continue with …" on the sign-in pages).
+   * Users are keyed by (provider, subject). Default: none.
+   */
+  identityProviders?: IdentityProviderConfig[];
+  /**
+   * Whether the sign-in pages offer Gatehouse's own username and password. Default true; false
+   * needs at least one identity provider.
+   */
+  passwordSignIn?: boolean;
   /** Failed logins allowed per username and per address in 15 minutes. Default 10. */
   loginAttemptsPer15Minutes?: number;
   /** Client ID Metadata Documents: an https URL as `client_id`, its document fetched by the server. */
@@ -121,9 +136,17 @@ export interface AuthorizationServerConfig {
 export type ResolvedConfig = Required<
   Omit<
     AuthorizationServerConfig,
-    'masterSecret' | 'registration' | 'clientIdMetadataDocuments' | 'onError' | 'consent' | 'connections'
+    | 'masterSecret'
+    | 'registration'
+    | 'clientIdMetadataDocuments'
+    | 'onError'
+    | 'consent'
+    | 'connections'
+    | 'identityProviders'
   >
 > & {
+  /** The providers without their client secrets (the federation module keeps those). */
+  identityProviders: IdentityProvider[];
   registration: Required<NonNullable<AuthorizationServerConfig['registration']>>;
   consent: Required<NonNullable<AuthorizationServerConfig['consent']>>;
   clientIdMetadataDocuments: NonNullable<AuthorizationServerConfig['clientIdMetadataDocuments']>;
@@ -166,6 +189,11 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
   const scopes = config.scopes ?? defaultScopes;
   const consent = resolveConsent(config.consent, scopes);
   const resources = config.resources ?? [`${config.issuer}/mcp`];
+  const identityProviders = resolveIdentityProviders(config.identityProviders);
+  const passwordSignIn = config.passwordSignIn ?? true;
+  if (!passwordSignIn && identityProviders.length === 0) {
+    throw new Error('passwordSignIn is false but no identityProviders are configured: nobody could sign in');
+  }
   // The master secret is not copied: nothing a handler returns or a logger prints can reach it.
   const { masterSecret: _, connections: _connections, ...rest } = config;
   return {
@@ -190,6 +218,8 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
       perIpPerHour: config.registration?.perIpPerHour ?? 20,
       clientCredentials: config.registration?.clientCredentials ?? false,
     },
+    identityProviders,
+    passwordSignIn,
     loginAttemptsPer15Minutes: config.loginAttemptsPer15Minutes ?? 10,
     tokenFailuresPer15Minutes: config.tokenFailuresPer15Minutes ?? 100,
     clientIdMetadataDocuments: { enabled: true, ...config.clientIdMetadataDocuments },

@@ -21,6 +21,8 @@ import { revocationFeedEndpoint } from './endpoints/revocation-feed.ts';
 import { revokeEndpoint } from './endpoints/revoke.ts';
 import { tokenEndpoint } from './endpoints/token.ts';
 import { TokenFailureLimit } from './endpoints/token-failure-limit.ts';
+import { addFederationRoutes } from './federation/routes.ts';
+import { UpstreamClients } from './federation/upstream.ts';
 import { addAccountRoutes } from './interaction/account.ts';
 import { homePage } from './interaction/home-page.ts';
 import { errorPage, pageHeaders, STYLESHEET_PATH, stylesheet } from './interaction/pages.ts';
@@ -182,6 +184,8 @@ export async function createAuthorizationServer(
     );
   }
   addAccountRoutes(router, ctx);
+  // The providers' client secrets go from the input straight to their openid-client configurations.
+  addFederationRoutes(router, ctx, new UpstreamClients(input.identityProviders));
   addAdminRoutes(router, ctx);
   addConnectRoutes(router, ctx, vault);
   const app = createHttpApp({ router, renderError, onError: config.onError });

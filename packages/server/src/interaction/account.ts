@@ -1,6 +1,7 @@
 import { hasScope, parseScope, type Router } from '@gatehouse/core';
 import { adminReturnPath } from '../admin/return-path.ts';
 import type { Context } from '../context.ts';
+import { signInChoices } from '../federation/buttons.ts';
 import { readForm } from '../http/form.ts';
 import type { GrantRecord, UserRecord } from '../store/types.ts';
 import { appsPage, connectedApps, fixedScope } from './account/apps-page.ts';
@@ -49,7 +50,8 @@ function loginForm(ctx: Context, request: Request, status = 200, error?: string,
   const csrf = ctx.csrf.issue(request, LOGIN_PURPOSE);
   const back = returnPath(request);
   const action = back ? `${LOGIN_PATH}?return=${encodeURIComponent(back)}` : LOGIN_PATH;
-  return page(loginPage({ action, csrf: csrf.token, error, username }), status, {
+  const choices = signInChoices(ctx, { returnTo: back });
+  return page(loginPage({ action, csrf: csrf.token, error, username, ...choices }), status, {
     'set-cookie': csrf.setCookie,
   });
 }

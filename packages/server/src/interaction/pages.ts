@@ -62,17 +62,28 @@ export function loginPage(input: {
   csrf: string;
   error?: string;
   username?: string;
+  /** "Continue with …" links to upstream identity providers. */
+  providers?: readonly { name: string; href: string }[];
+  /** Whether the username and password form shows. Default true. */
+  password?: boolean;
 }): string {
+  const providers = input.providers ?? [];
   return layout(
     'Sign in',
     html`<h1>Sign in</h1>
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+${providers.map((p) => html`<p><a class="button" href="${p.href}">Continue with ${p.name}</a></p>`)}
+${
+  input.password === false
+    ? ''
+    : html`${providers.length ? html`<p class="meta">Or with your username and password:</p>` : ''}
 <form method="post" action="${input.action}">
 <input type="hidden" name="csrf" value="${input.csrf}">
 <label>Username <input name="username" autocomplete="username" required autofocus value="${input.username ?? ''}"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
-</form>`,
+</form>`
+}`,
   );
 }
 
@@ -88,6 +99,7 @@ label{display:block;margin:.75rem 0}
 input{display:block;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;font:inherit}
 button{font:inherit;padding:.5rem 1.25rem;margin:.5rem .5rem 0 0;border:0;border-radius:6px;background:#1d4ed8;color:#fff;cursor:pointer}
 button.secondary{background:#e7e5e4;color:#1c1917}
+a.button{display:block;text-align:center;padding:.5rem 1.25rem;border-radius:6px;background:#1d4ed8;color:#fff;text-decoration:none}
 .error{color:#b91c1c}
 .verified{color:#15803d}
 .unverified{color:#b45309}

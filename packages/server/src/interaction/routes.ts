@@ -16,6 +16,7 @@ import {
   parseAuthorizationRequest,
   savePendingAuthorization,
 } from '../endpoints/authorize.ts';
+import { signInChoices } from '../federation/buttons.ts';
 import { readForm } from '../http/form.ts';
 import type { UserRecord } from '../store/types.ts';
 import { approvedScope, consentChoices, grantsNothing } from './consent-choices.ts';
@@ -76,7 +77,8 @@ export async function showInteraction(ctx: Context, request: Request, id: string
   const user = await currentUser(ctx, request);
   if (!user) {
     const csrf = ctx.csrf.issue(request, `login:${id}`);
-    return page(loginPage({ action: `/interaction/${id}/login`, csrf: csrf.token }), 200, {
+    const choices = signInChoices(ctx, { interaction: id });
+    return page(loginPage({ action: `/interaction/${id}/login`, csrf: csrf.token, ...choices }), 200, {
       'set-cookie': csrf.setCookie,
     });
   }
@@ -140,6 +142,7 @@ export async function submitLogin(
         csrf: csrf.token,
         error: result.error,
         username: result.username,
+        ...signInChoices(ctx, { interaction: id }),
       }),
       result.status,
       { 'set-cookie': csrf.setCookie },

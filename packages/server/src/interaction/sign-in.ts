@@ -7,7 +7,7 @@ const LOGIN_WINDOW = 15 * 60;
 
 export type SignInResult =
   | { ok: true; user: UserRecord }
-  | { ok: false; status: 401 | 429; error: string; username: string };
+  | { ok: false; status: 401 | 403 | 429; error: string; username: string };
 
 /**
  * Checks the username and password of a sign-in form, for every sign-in page (the authorization
@@ -21,6 +21,10 @@ export async function checkCredentials(
 ): Promise<SignInResult> {
   const username = (form.get('username') ?? '').trim();
   const password = form.get('password') ?? '';
+  // Switched off (`passwordSignIn: false`): no password is checked, not even a right one.
+  if (!ctx.config.passwordSignIn) {
+    return { ok: false, status: 403, error: 'Sign in with one of the choices above.', username };
+  }
   const now = ctx.now();
   const user = await ctx.store.getUserByName(username);
   // Failures name the account by id, never by what was typed: a password typed into the username

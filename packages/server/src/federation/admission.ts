@@ -1,0 +1,52 @@
+import type { IdentityProvider } from './config.ts';
+import type { UpstreamClaims } from './upstream.ts';
+
+/** Who the provider says signed in, once the provider's rules admit them. */
+export interface UpstreamPerson {
+  subject: string;
+  name?: string | undefined;
+  email?: string | undefined;
+}
+
+export type Admission = { ok: true; person: UpstreamPerson } | { ok: false; reason: string };
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined;
+
+/**
+ * Applies a provider's rules to the claims of someone it signed in: a subject is required; with
+ * `allowedEmailDomains`, a verified email in one of them (an address the provider marks
+ * unverified proves nothing); with `requiredClaim`, that value in the claim (a string, or one
+ * of an array's, as `groups` usually is). Checked at every sign-in, so a person the provider
+ * stops vouching for (moved out of the group) is refused from their next sign-in.
+ */
+export function admit(provider: IdentityProvider, claims: UpstreamClaims): Admission {
+  const subject = text(claims.get(provider.claims.subject));
+  if (subject === undefined) {
+    return { ok: false, reason: `${provider.name} did not say who you are.` };
+  }
+  const email = text(claims.get(provider.claims.email));
+  const name = text(claims.get(provider.claims.name));
+  if (provider.allowedEmailDomains.length > 0) {
+    const domain = email?.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    const verified = claims.get('email_verified') !== false;
+    if (!email || !verified || domain === undefined || !provider.allowedEmailDomains.includes(domain)) {
+      return {
+        ok: false,
+        reason: `Only accounts with a verified email address at ${provider.allowedEmailDomains.join(', ')} may sign in here.`,
+      };
+    }
+  }
+  const rule = provider.requiredClaim;
+  if (rule) {
+    const value = claims.get(rule.claim);
+    const has = Array.isArray(value) ? value.includes(rule.value) : value === rule.value;
+    if (!has) {
+      return {
+        ok: false,
+        reason: `Your ${provider.name} account is not one of those allowed to sign in here.`,
+      };
+    }
+  }
+  return { ok: true, person: { subject, name, email } };
+}
