@@ -33,6 +33,8 @@ export type ServedAuthorizationServerSettings = Pick<
   | 'loginAttemptsPer15Minutes'
   | 'clientIdMetadataDocuments'
   | 'consent'
+  | 'identityProviders'
+  | 'passwordSignIn'
 >;
 
 export interface ServeSettings {
@@ -88,8 +90,30 @@ export function resolveServeSettings(
       registration: config?.registration,
       clientIdMetadataDocuments: config?.clientIdMetadataDocuments,
       consent: config?.consent,
+      identityProviders: identityProviders(config),
+      passwordSignIn: config?.passwordSignIn,
     }),
   };
+}
+
+/**
+ * The file's `identityProviders` (a record by id) as the AS takes them (a list). The schema allows
+ * http only on loopback hosts, so a provider with an http URL is one beside Gatehouse in development.
+ */
+function identityProviders(
+  config: GatehouseConfig | undefined,
+): AuthorizationServerConfig['identityProviders'] {
+  if (!config?.identityProviders) return undefined;
+  return Object.entries(config.identityProviders).map(([id, provider]) => ({
+    id,
+    ...provider,
+    dangerouslyAllowInsecureHttp: [
+      provider.issuer,
+      provider.authorizationEndpoint,
+      provider.tokenEndpoint,
+      provider.userinfoEndpoint,
+    ].some((url) => url?.startsWith('http:')),
+  }));
 }
 
 /** A `--*-ttl` flag in seconds; a malformed one is a usage error naming the flag. */

@@ -91,6 +91,33 @@ const SERVER_LIST_REFS = new Set(['args', 'env', 'headers']);
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Identity providers' client secrets: always an `${env:NAME}` reference, never written into the
+ * file itself (which is shared, versioned and shown), and replaced here.
+ */
+function expandProviderSecrets(
+  providers: Record<string, unknown>,
+  expand: (value: unknown, path: PropertyKey[]) => unknown,
+  issues: ConfigIssue[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, provider] of Object.entries(providers)) {
+    let value = provider;
+    if (isObject(provider) && typeof provider.clientSecret === 'string') {
+      const path = ['identityProviders', id, 'clientSecret'];
+      if (!/^\$\{env:[^}]*\}$/.test(provider.clientSecret))
+        issues.push({
+          path: formatPath(path),
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal syntax users write
+          message: 'expected an ${env:NAME} reference, not the secret itself',
+        });
+      value = { ...provider, clientSecret: expand(provider.clientSecret, path) };
+    }
+    Object.defineProperty(out, id, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 /** A copy of `raw` with the references replaced where they are allowed; other values are untouched. */
 function expandReferences(raw: unknown, env: NodeJS.ProcessEnv, issues: ConfigIssue[]): unknown {
   if (!isObject(raw)) return raw;
@@ -98,6 +125,8 @@ function expandReferences(raw: unknown, env: NodeJS.ProcessEnv, issues: ConfigIs
   const expand = (value: unknown, path: PropertyKey[]) =>
     typeof value === 'string' ? expandEnvRefs(value, env, formatPath(path), issues) : value;
   for (const key of TOP_LEVEL_REFS) if (Object.hasOwn(out, key)) out[key] = expand(out[key], [key]);
+  if (isObject(out.identityProviders))
+    out.identityProviders = expandProviderSecrets(out.identityProviders, expand, issues);
   if (!isObject(out.mcpServers)) return out;
   const servers: Record<string, unknown> = {};
   for (const [name, server] of Object.entries(out.mcpServers)) {

@@ -192,6 +192,50 @@ export const mcpServerSchema = z
     }
   });
 
+/** https, or http on a loopback host (a provider beside Gatehouse, in development). */
+const providerUrl = z.string().refine(
+  (value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  },
+  { error: 'expected an https URL (http only on 127.0.0.1, [::1] or localhost)' },
+);
+
+/** One upstream identity provider people sign in with ("Continue with …"); see docs/configuration.md. */
+export const identityProviderSchema = z
+  .strictObject({
+    name: nonEmpty.max(60, { error: 'expected a name of at most 60 characters' }),
+    type: z.enum(['oidc', 'oauth2'], { error: 'expected "oidc" or "oauth2"' }).optional(),
+    issuer: providerUrl.optional(),
+    authorizationEndpoint: providerUrl.optional(),
+    tokenEndpoint: providerUrl.optional(),
+    userinfoEndpoint: providerUrl.optional(),
+    clientId: nonEmpty,
+    /** Always an `${env:NAME}` reference (the loader refuses an inline secret). */
+    clientSecret: nonEmpty.optional(),
+    scopes: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
+    claims: z
+      .strictObject({ subject: nonEmpty.optional(), name: nonEmpty.optional(), email: nonEmpty.optional() })
+      .optional(),
+    allowedEmailDomains: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+$/, { error: 'expected a domain such as example.com' }), {
+        error: 'expected a list of domains',
+      })
+      .optional(),
+    requiredClaim: z.strictObject({ claim: nonEmpty, value: nonEmpty }).optional(),
+  })
+  .superRefine((provider, ctx) => {
+    const need = (key: keyof typeof provider, type: string) => {
+      if (provider[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required for a provider of type ${type}` });
+    };
+    if ((provider.type ?? 'oidc') === 'oidc') need('issuer', 'oidc');
+    else
+      for (const key of ['authorizationEndpoint', 'tokenEndpoint', 'userinfoEndpoint'] as const)
+        need(key, 'oauth2');
+  });
+
 export const gatehouseConfigSchema = z.strictObject({
   /** Editors' JSON Schema pointer; ignored. */
   $schema: z.string().optional(),
@@ -247,6 +291,13 @@ export const gatehouseConfigSchema = z.strictObject({
       uncheckedByDefault: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
     })
     .optional(),
+  identityProviders: record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+      error: 'expected a provider id of lower-case letters, digits and -, at most 32 characters',
+    }),
+    identityProviderSchema,
+  ).optional(),
+  passwordSignIn: z.boolean({ error: 'expected true or false' }).optional(),
   mcpServers: record(
     z.string().regex(SERVER_NAME, {
       error:

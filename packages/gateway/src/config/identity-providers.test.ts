@@ -1,0 +1,74 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests write ${env:NAME} as users do
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError } from './errors.ts';
+import { parseConfig } from './load.ts';
+
+const parse = (raw: unknown, env: NodeJS.ProcessEnv = {}) =>
+  parseConfig(raw, { file: 'gatehouse.json', env });
+const problems = (raw: unknown, env: NodeJS.ProcessEnv = {}): string[] => {
+  try {
+    parse(raw, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.issues.map((issue) => `${issue.path}: ${issue.message}`);
+  }
+  assert.fail('expected a ConfigError');
+};
+
+const keycloak = {
+  name: 'Keycloak',
+  issuer: 'https://sso.example.com/realms/acme',
+  clientId: 'gatehouse',
+  clientSecret: '${env:KEYCLOAK_SECRET}',
+};
+
+describe('configuration file: identity providers', () => {
+  test('a provider by issuer, its secret from the environment; passwords can be switched off', () => {
+    const config = parse(
+      { identityProviders: { keycloak }, passwordSignIn: false },
+      { KEYCLOAK_SECRET: 'kc-secret-value' },
+    );
+    assert.equal(config.identityProviders?.keycloak?.clientSecret, 'kc-secret-value');
+    assert.equal(config.passwordSignIn, false);
+  });
+
+  test('a client secret written into the file is refused, without quoting it', () => {
+    const found = problems({
+      identityProviders: { keycloak: { ...keycloak, clientSecret: 'inline-secret-123' } },
+    });
+    assert.deepEqual(found, [
+      'identityProviders.keycloak.clientSecret: expected an ${env:NAME} reference, not the secret itself',
+    ]);
+    assert.equal(found.join().includes('inline-secret-123'), false);
+  });
+
+  test('an OIDC provider needs an issuer, a plain OAuth 2.0 one its endpoints; http only on loopback', () => {
+    assert.deepEqual(problems({ identityProviders: { kc: { name: 'K', clientId: 'x' } } }), [
+      'identityProviders.kc.issuer: is required for a provider of type oidc',
+    ]);
+    assert.deepEqual(
+      problems({
+        identityProviders: {
+          github: {
+            name: 'GitHub',
+            type: 'oauth2',
+            clientId: 'x',
+            tokenEndpoint: 'https://github.com/login/oauth/access_token',
+          },
+        },
+      }).sort(),
+      [
+        'identityProviders.github.authorizationEndpoint: is required for a provider of type oauth2',
+        'identityProviders.github.userinfoEndpoint: is required for a provider of type oauth2',
+      ],
+    );
+    assert.deepEqual(
+      problems(
+        { identityProviders: { kc: { ...keycloak, issuer: 'http://sso.example.com' } } },
+        { KEYCLOAK_SECRET: 's' },
+      ),
+      ['identityProviders.kc.issuer: expected an https URL (http only on 127.0.0.1, [::1] or localhost)'],
+    );
+  });
+});
