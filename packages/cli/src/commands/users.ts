@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { deactivateUser, hashPassword } from '@gatehouse/server';
+import {
+  deactivateUser,
+  hashPassword,
+  type IdentityRecord,
+  type Store,
+  type UserRecord,
+} from '@gatehouse/server';
 import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
 import { openDataFolder } from '../data.ts';
 import { DATA_OPTIONS, printJson, readStdin, UsageError } from '../output.ts';
@@ -9,15 +15,20 @@ export const USAGE = `Usage: gatehouse users add NAME --password-stdin [--admin]
        gatehouse users list [--json]
        gatehouse users disable NAME | enable NAME | remove NAME
        gatehouse users promote NAME | demote NAME
+       gatehouse users link NAME --provider ID --subject SUB | unlink NAME --provider ID --subject SUB
        (each also takes --data DIR and --store URL)
 
 The accounts that sign in on the authorization server's pages. Disabling or removing a user ends
 their sessions and revokes every grant they made; running servers refuse their tokens within a
 second. An administrator (--admin, promote) may also use the admin console at /admin; demote
-takes that away.
+takes that away. A user who signs in with an identity provider is found by the provider's id
+and the subject it gives them (never by email); link gives an existing user such an identity,
+unlink takes it away. list shows each user's identities.
 
   --password-stdin  read the password (8 characters or more) from standard input
   --admin           the new user is an administrator
+  --provider ID     an identity provider's id (identityProviders in the configuration file)
+  --subject SUB     the subject that provider gives the person (its "sub", or a user id)
   --json            print JSON
 ${DATA_OPTIONS}`;
 
@@ -41,6 +52,8 @@ export async function run(args: string[]): Promise<number> {
       'password-stdin': { type: 'boolean' },
       admin: { type: 'boolean' },
       json: { type: 'boolean' },
+      provider: { type: 'string' },
+      subject: { type: 'string' },
     },
   });
   const [verb, name] = positionals;
@@ -48,10 +61,19 @@ export async function run(args: string[]): Promise<number> {
   try {
     if (verb === 'list') {
       const users = await data.store.listUsers();
-      if (values.json) printJson(users.map(({ password_hash: _, ...u }) => u));
+      const identities = new Map<string, IdentityRecord[]>();
+      for (const i of await data.store.listIdentities())
+        identities.set(i.user_id, [...(identities.get(i.user_id) ?? []), i]);
+      const linked = (id: string) =>
+        (identities.get(id) ?? []).map((i) => ({ provider: i.provider, subject: i.subject, email: i.email }));
+      if (values.json)
+        printJson(users.map(({ password_hash: _, ...u }) => ({ ...u, identities: linked(u.id) })));
       else
         for (const u of users) {
-          console.log(`${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}`);
+          const ids = linked(u.id).map((i) => `${i.provider}:${i.subject}`);
+          console.log(
+            `${u.username}${u.admin ? ' (admin)' : ''}${u.disabled ? ' (disabled)' : ''}${ids.length ? `  ${ids.join(' ')}` : ''}`,
+          );
         }
       return 0;
     }
@@ -84,6 +106,7 @@ export async function run(args: string[]): Promise<number> {
     }
     const user = await data.store.getUserByName(name);
     if (!user) throw new UsageError(`No user named "${name}". See: gatehouse users list`);
+    if (verb === 'link' || verb === 'unlink') return await linkIdentity(data.store, user, verb, values);
     const outcome = OUTCOMES.get(verb as string);
     if (!outcome) throw new UsageError(USAGE);
     if (verb === 'enable') await data.store.setUserDisabled(user.id, false);
@@ -105,4 +128,49 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     await data.store.close();
   }
+}
+
+/**
+ * `users link|unlink NAME --provider ID --subject SUB`: gives a user an identity at a provider (an
+ * existing account keeps its grants when its owner starts signing in with the provider), or takes
+ * it away. An identity belongs to one user at most: linking one that is taken is refused.
+ */
+async function linkIdentity(
+  store: Store,
+  user: UserRecord,
+  verb: 'link' | 'unlink',
+  values: { provider?: string | undefined; subject?: string | undefined },
+): Promise<number> {
+  const { provider, subject } = values;
+  if (!provider || !subject)
+    throw new UsageError(
+      `Name the identity: gatehouse users ${verb} ${user.username} --provider ID --subject SUB`,
+    );
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(provider))
+    throw new UsageError('--provider: expected a provider id of lower-case letters, digits and -');
+  const existing = await store.getIdentity(provider, subject);
+  if (verb === 'link') {
+    if (existing) {
+      const owner = await store.getUser(existing.user_id);
+      throw new UsageError(
+        `${provider}:${subject} is already linked to ${owner?.username ?? 'another user'}; unlink it first.`,
+      );
+    }
+    await store.linkIdentity({ provider, subject, user_id: user.id, created_at: nowSeconds() });
+  } else {
+    if (existing?.user_id !== user.id)
+      throw new UsageError(
+        `${user.username} has no identity ${provider}:${subject}. See: gatehouse users list`,
+      );
+    await store.unlinkIdentity(provider, subject);
+  }
+  await auditAdmin(store, {
+    type: `admin.identity_${verb}ed`,
+    user_id: user.id,
+    detail: { username: user.username, provider },
+  });
+  console.log(
+    `${verb === 'link' ? 'Linked' : 'Unlinked'} ${provider}:${subject} ${verb === 'link' ? 'to' : 'from'} ${user.username}.`,
+  );
+  return 0;
 }
