@@ -118,6 +118,12 @@ async function showUsers(ctx: Context, request: Request): Promise<Response> {
   for (const grant of await ctx.store.listGrants({})) {
     grants.set(grant.subject, (grants.get(grant.subject) ?? 0) + 1);
   }
+  // Each user's identities at upstream providers (provider:subject, and the email they gave).
+  const identities = new Map<string, string[]>();
+  for (const i of await ctx.store.listIdentities()) {
+    const label = `${i.provider}:${i.subject}${i.email ? ` (${i.email})` : ''}`;
+    identities.set(i.user_id, [...(identities.get(i.user_id) ?? []), label]);
+  }
   const rows = users.map((u) => {
     const n = grants.get(u.id) ?? 0;
     const link = (action: string, label: string) =>
@@ -134,7 +140,7 @@ async function showUsers(ctx: Context, request: Request): Promise<Response> {
 <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : 'active'}</td>
 <td>${utcTime(u.created_at)}</td>
 <td><a href="${ADMIN_HOME}/grants?user=${encodeURIComponent(u.username)}">${n} ${n === 1 ? 'grant' : 'grants'}</a></td>
-<td>none</td>
+<td>${(identities.get(u.id) ?? ['none']).join(', ')}</td>
 <td><div class="actions">${actions}</div></td>
 </tr>`;
   });
