@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { adminStoreContract } from './admin.contract.ts';
 import { auditQueryContract } from './audit-query.contract.ts';
-import { identitiesStoreContract } from './identities.contract.ts';
 import { connectionsStoreContract } from './connections.contract.ts';
+import { identitiesStoreContract } from './identities.contract.ts';
 import type { ClientRecord, GrantRecord, Store, UserRecord } from './types.ts';
 
 /**
