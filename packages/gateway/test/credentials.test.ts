@@ -20,7 +20,7 @@ import { closeServer, listen } from '../../../e2e/helpers/loopback.ts';
 import { mountMcpServer } from '../../cli/src/mount.ts';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import type { UpstreamCredential } from '../src/upstream/credentials.ts';
-import { tokenUpstream } from './fixtures/token-upstream.ts';
+import { heldArrived, releaseHeld, tokenUpstream } from './fixtures/token-upstream.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/token-upstream.ts', import.meta.url));
 
@@ -29,6 +29,8 @@ let gateway: Gateway;
 let upstream: { url: string; close(): Promise<void> };
 /** Every Authorization header the HTTP upstream received, initialize and session requests included. */
 const received: Array<string | null> = [];
+/** The pool's log lines (never a token). */
+const logs: string[] = [];
 /** The vault's answers, by user id (the token's `sub`). */
 const vault = new Map<string, UpstreamCredential>();
 const asked: Array<{ server: string; userId: string }> = [];
@@ -70,7 +72,7 @@ before(async () => {
         return vault.get(userId) ?? { missing: `${issuer}/connect/github` };
       },
       audit: () => {},
-      log: () => {},
+      log: (server, line) => logs.push(`${server}: ${line}`),
     });
     return {
       resources: gateway.servers.map((s) => s.resource),
@@ -174,6 +176,37 @@ describe('gateway: upstream tokens from the vault', () => {
     assert.equal((await credentialSeen('api', carol.token)).authorization, 'Bearer upstream-carol-1');
     vault.set(carol.userId, { token: 'upstream-carol-2' });
     assert.equal((await credentialSeen('api', carol.token)).authorization, 'Bearer upstream-carol-2');
+  });
+
+  test('issue #12: a call in flight when the token changes finishes on its old connection, which then ends; the next calls use the new token', async () => {
+    const frank = await userToken('api');
+    vault.set(frank.userId, { token: 'upstream-frank-1' });
+    logs.length = 0;
+    const client = await connect('api', frank.token);
+    try {
+      const arrived = heldArrived();
+      const heldCall = client.callTool({ name: 'held', arguments: {} });
+      await arrived;
+      vault.set(frank.userId, { token: 'upstream-frank-2' });
+      const now = (await client.callTool({ name: 'credential', arguments: {} })) as {
+        content: Array<{ text: string }>;
+      };
+      assert.equal(JSON.parse(now.content[0]?.text ?? '{}').authorization, 'Bearer upstream-frank-2');
+      const restarted = (line: string) => /^api: \(.+\) restarted with a new upstream token$/.test(line);
+      assert.ok(!logs.some(restarted), 'the old connection is still serving the held call');
+      releaseHeld();
+      const old = (await heldCall) as { content: Array<{ text: string }>; isError?: boolean };
+      assert.notEqual(old.isError, true, old.content[0]?.text);
+      assert.equal(JSON.parse(old.content[0]?.text ?? '{}').authorization, 'Bearer upstream-frank-1');
+      // Once its last request ended, the old connection is closed.
+      while (!logs.some(restarted)) await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(
+        logs.every((line) => !line.includes('upstream-frank')),
+        'no token in the log',
+      );
+    } finally {
+      await client.close();
+    }
   });
 
   test('issue #12: a per-user stdio process gets its user’s token in the connection’s env variable, and is restarted when the token changes', async () => {

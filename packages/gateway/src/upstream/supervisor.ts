@@ -166,7 +166,10 @@ export class Supervisor {
     if (!running || running.fingerprint === fingerprint) return running;
     this.#forget(running);
     running.retiring = true;
-    if (running.inflight === 0) void this.#stop(running, 'restarted with a new upstream token');
+    // One still starting may have callers about to send on it: like one with requests in flight,
+    // it stops when its last request ends (or when idle, if none comes).
+    if (running.ready && running.inflight === 0)
+      void this.#stop(running, 'restarted with a new upstream token');
     else this.#retiring.add(running);
     return undefined;
   }
