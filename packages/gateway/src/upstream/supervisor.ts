@@ -405,7 +405,6 @@ export class Supervisor {
   async #stop(connection: Connection, why: string | undefined): Promise<void> {
     if (connection.stopping) return;
     connection.stopping = true;
-    this.#retiring.delete(connection);
     this.#forget(connection);
     if (why !== undefined)
       this.#log(`${connection.key === '' ? '' : `(${pathSafeUser(connection.key)}) `}${why}`);
@@ -417,6 +416,7 @@ export class Supervisor {
 
   #forget(connection: Connection): void {
     if (this.#connections.get(connection.key) === connection) this.#connections.delete(connection.key);
+    this.#retiring.delete(connection);
     if (connection.idleTimer !== undefined) {
       this.#timers.clearTimeout(connection.idleTimer);
       connection.idleTimer = undefined;
