@@ -49,6 +49,10 @@ export async function createServedGateway(
     isRevoked: (claims) => as().revocations.isRevoked(claims),
     narrowedScope: (gid) => as().revocations.narrowedScope?.(gid),
   };
+  /** Each server's upstream API connection id, by server name (for the token vault). */
+  const connections = new Map<string, string>();
+  for (const [name, server] of Object.entries(config.mcpServers ?? {}))
+    if (server.connection !== undefined) connections.set(name, server.connection);
   const gateway = createGateway({
     issuer,
     servers: config.mcpServers ?? {},
@@ -56,6 +60,13 @@ export async function createServedGateway(
     // The guards read the AS's metadata and keys in process, as the demo's does.
     fetch: (input, init) => as().fetch(new Request(input, init)),
     audit: (event) => as().context.audit(event),
+    // The vault answers by connection id; the gateway asks by server name.
+    credentials: (server, userId) => {
+      const connection = connections.get(server);
+      if (connection === undefined) throw new Error(`the MCP server "${server}" has no connection`);
+      return as().vault.accessToken(userId, connection);
+    },
+    ...(config.connections ? { connections: config.connections } : {}),
     signIdentityAssertion: (claims) => signIdentityAssertion(as(), claims),
     log,
   });

@@ -35,6 +35,7 @@ export type ServedAuthorizationServerSettings = Pick<
   | 'consent'
   | 'identityProviders'
   | 'passwordSignIn'
+  | 'connections'
 >;
 
 export interface ServeSettings {
@@ -92,6 +93,7 @@ export function resolveServeSettings(
       consent: config?.consent,
       identityProviders: identityProviders(config),
       passwordSignIn: config?.passwordSignIn,
+      connections: connections(config),
     }),
   };
 }
@@ -114,6 +116,20 @@ function identityProviders(
       provider.userinfoEndpoint,
     ].some((url) => url?.startsWith('http:')),
   }));
+}
+
+/**
+ * The file's `connections` as the token vault takes them, by id; `env` stays with the gateway
+ * (it names the variable a stdio server gets the token in).
+ */
+function connections(config: GatehouseConfig | undefined): AuthorizationServerConfig['connections'] {
+  if (!config?.connections) return undefined;
+  return new Map(
+    Object.entries(config.connections).map(([id, { env: _env, scopes, ...connection }]) => [
+      id,
+      { ...connection, scopes: scopes ?? [] },
+    ]),
+  );
 }
 
 /** A `--*-ttl` flag in seconds; a malformed one is a usage error naming the flag. */

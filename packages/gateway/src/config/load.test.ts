@@ -166,6 +166,52 @@ describe('configuration file: schema', () => {
     assert.deepEqual(config.mcpServers?.fs?.args, ['/srv/${user}']);
   });
 
+  test('Configuration: connections hold their client secret only by ${env:NAME}; a server names an existing one, and a stdio one runs per user with the token variable set', () => {
+    const github = {
+      authorizationEndpoint: 'https://github.com/login/oauth/authorize',
+      tokenEndpoint: 'https://github.com/login/oauth/access_token',
+      clientId: 'Ov23li',
+      clientSecret: '${env:TEST_GITHUB_SECRET}',
+      scopes: ['repo', 'read:org'],
+      env: 'GITHUB_TOKEN',
+    };
+    const config = parse(
+      {
+        connections: { github },
+        mcpServers: {
+          remote: { url: 'https://mcp.example/mcp', connection: 'github' },
+          local: { command: 'x', process: { mode: 'per-user' }, connection: 'github' },
+        },
+      },
+      { TEST_GITHUB_SECRET: 's3cret' },
+    );
+    assert.equal(config.connections?.github?.clientSecret, 's3cret');
+    assert.equal(config.mcpServers?.local?.connection, 'github');
+    assert.deepEqual(problems({ connections: { github: { ...github, clientSecret: 's3cret' } } }), [
+      'connections.github.clientSecret: expected an ${env:NAME} reference, not the secret itself',
+    ]);
+    const { env: _env, ...withoutEnv } = github;
+    assert.deepEqual(
+      problems(
+        {
+          connections: { github: withoutEnv },
+          mcpServers: {
+            a: { url: 'https://mcp.example/mcp', connection: 'gitlab' },
+            b: { command: 'x', connection: 'github' },
+            c: { command: 'x', process: { mode: 'per-user' }, connection: 'github' },
+          },
+        },
+        { TEST_GITHUB_SECRET: 's3cret' },
+      ).sort(),
+      [
+        'mcpServers.a.connection: expected the id of an entry of connections',
+        'mcpServers.b.connection: needs connections.github.env (the variable the stdio server reads the token from)',
+        'mcpServers.b.connection: on a stdio server needs "process": { "mode": "per-user" }',
+        'mcpServers.c.connection: needs connections.github.env (the variable the stdio server reads the token from)',
+      ],
+    );
+  });
+
   test('Configuration: challengeScopes is "all" or a non-empty list of scopes; consent lists scopes', () => {
     assert.deepEqual(
       parse({ mcpServers: { a: { ...stdio, challengeScopes: ['tools:list'] } } }).mcpServers?.a

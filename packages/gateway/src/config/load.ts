@@ -92,10 +92,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Identity providers' client secrets: always an `${env:NAME}` reference, never written into the
- * file itself (which is shared, versioned and shown), and replaced here.
+ * Identity providers' and connections' client secrets: always an `${env:NAME}` reference, never
+ * written into the file itself (which is shared, versioned and shown), and replaced here.
  */
 function expandProviderSecrets(
+  key: 'identityProviders' | 'connections',
   providers: Record<string, unknown>,
   expand: (value: unknown, path: PropertyKey[]) => unknown,
   issues: ConfigIssue[],
@@ -104,7 +105,7 @@ function expandProviderSecrets(
   for (const [id, provider] of Object.entries(providers)) {
     let value = provider;
     if (isObject(provider) && typeof provider.clientSecret === 'string') {
-      const path = ['identityProviders', id, 'clientSecret'];
+      const path = [key, id, 'clientSecret'];
       if (!/^\$\{env:[^}]*\}$/.test(provider.clientSecret))
         issues.push({
           path: formatPath(path),
@@ -126,7 +127,9 @@ function expandReferences(raw: unknown, env: NodeJS.ProcessEnv, issues: ConfigIs
     typeof value === 'string' ? expandEnvRefs(value, env, formatPath(path), issues) : value;
   for (const key of TOP_LEVEL_REFS) if (Object.hasOwn(out, key)) out[key] = expand(out[key], [key]);
   if (isObject(out.identityProviders))
-    out.identityProviders = expandProviderSecrets(out.identityProviders, expand, issues);
+    out.identityProviders = expandProviderSecrets('identityProviders', out.identityProviders, expand, issues);
+  if (isObject(out.connections))
+    out.connections = expandProviderSecrets('connections', out.connections, expand, issues);
   if (!isObject(out.mcpServers)) return out;
   const servers: Record<string, unknown> = {};
   for (const [name, server] of Object.entries(out.mcpServers)) {

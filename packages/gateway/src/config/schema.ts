@@ -236,76 +236,121 @@ export const identityProviderSchema = z
         need(key, 'oauth2');
   });
 
-export const gatehouseConfigSchema = z.strictObject({
-  /** Editors' JSON Schema pointer; ignored. */
-  $schema: z.string().optional(),
-  issuer: z
+/**
+ * One upstream API whose users' tokens the token vault keeps (issue #12): its OAuth endpoints,
+ * Gatehouse's client there (secret by `${env:NAME}` only), the scopes asked for, and `env`, the
+ * variable a per-user stdio server receives the user's token in. See docs/configuration.md.
+ */
+export const connectionSchema = z.strictObject({
+  authorizationEndpoint: providerUrl,
+  tokenEndpoint: providerUrl,
+  revocationEndpoint: providerUrl.optional(),
+  issuer: providerUrl.optional(),
+  clientId: nonEmpty,
+  /** Always an `${env:NAME}` reference (the loader refuses an inline secret). */
+  clientSecret: nonEmpty,
+  scopes: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
+  env: z
     .string()
-    .refine((value) => URL.canParse(value), { error: 'expected a URL such as https://auth.example.com' })
-    .optional(),
-  host: nonEmpty.optional(),
-  port: z
-    .int({ error: 'expected a port number' })
-    .min(0, { error: 'expected a port number from 0 to 65535' })
-    .max(65535, { error: 'expected a port number from 0 to 65535' })
-    .optional(),
-  data: nonEmpty.optional(),
-  store: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, {
-      error: 'expected a postgres:// URL (or leave it out for SQLite in the data folder)',
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      error: 'expected an environment variable name such as GITHUB_TOKEN',
     })
     .optional(),
-  trustProxy: z.boolean({ error: 'expected true or false' }).optional(),
-  tokens: z
-    .strictObject({
-      accessTokenTtl: duration
-        .refine((s) => s >= ACCESS_TOKEN_TTL_RANGE.min && s <= ACCESS_TOKEN_TTL_RANGE.max, {
-          error: 'expected an access-token lifetime from 15m to 1h',
-        })
-        .optional(),
-      refreshTokenTtl: duration.optional(),
-      refreshTokenIdleTtl: duration.optional(),
-    })
-    .optional(),
-  rateLimits: z
-    .strictObject({
-      tokenFailuresPer15Minutes: positiveInt('a number of failures').optional(),
-      loginAttemptsPer15Minutes: positiveInt('a number of attempts').optional(),
-    })
-    .optional(),
-  registration: z
-    .strictObject({
-      enabled: z.boolean({ error: 'expected true or false' }).optional(),
-      maxClients: positiveInt('a number of clients').optional(),
-      perIpPerHour: positiveInt('a number of registrations').optional(),
-      clientCredentials: z.boolean({ error: 'expected true or false' }).optional(),
-    })
-    .optional(),
-  clientIdMetadataDocuments: z
-    .strictObject({ enabled: z.boolean({ error: 'expected true or false' }).optional() })
-    .optional(),
-  consent: z
-    .strictObject({
-      required: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
-      uncheckedByDefault: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
-    })
-    .optional(),
-  identityProviders: record(
-    z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
-      error: 'expected a provider id of lower-case letters, digits and -, at most 32 characters',
-    }),
-    identityProviderSchema,
-  ).optional(),
-  passwordSignIn: z.boolean({ error: 'expected true or false' }).optional(),
-  mcpServers: record(
-    z.string().regex(SERVER_NAME, {
-      error:
-        'expected a server name of lower-case letters, digits and -, starting with a letter or digit, at most 63 characters',
-    }),
-    mcpServerSchema,
-  ).optional(),
 });
+
+export const gatehouseConfigSchema = z
+  .strictObject({
+    /** Editors' JSON Schema pointer; ignored. */
+    $schema: z.string().optional(),
+    issuer: z
+      .string()
+      .refine((value) => URL.canParse(value), { error: 'expected a URL such as https://auth.example.com' })
+      .optional(),
+    host: nonEmpty.optional(),
+    port: z
+      .int({ error: 'expected a port number' })
+      .min(0, { error: 'expected a port number from 0 to 65535' })
+      .max(65535, { error: 'expected a port number from 0 to 65535' })
+      .optional(),
+    data: nonEmpty.optional(),
+    store: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, {
+        error: 'expected a postgres:// URL (or leave it out for SQLite in the data folder)',
+      })
+      .optional(),
+    trustProxy: z.boolean({ error: 'expected true or false' }).optional(),
+    tokens: z
+      .strictObject({
+        accessTokenTtl: duration
+          .refine((s) => s >= ACCESS_TOKEN_TTL_RANGE.min && s <= ACCESS_TOKEN_TTL_RANGE.max, {
+            error: 'expected an access-token lifetime from 15m to 1h',
+          })
+          .optional(),
+        refreshTokenTtl: duration.optional(),
+        refreshTokenIdleTtl: duration.optional(),
+      })
+      .optional(),
+    rateLimits: z
+      .strictObject({
+        tokenFailuresPer15Minutes: positiveInt('a number of failures').optional(),
+        loginAttemptsPer15Minutes: positiveInt('a number of attempts').optional(),
+      })
+      .optional(),
+    registration: z
+      .strictObject({
+        enabled: z.boolean({ error: 'expected true or false' }).optional(),
+        maxClients: positiveInt('a number of clients').optional(),
+        perIpPerHour: positiveInt('a number of registrations').optional(),
+        clientCredentials: z.boolean({ error: 'expected true or false' }).optional(),
+      })
+      .optional(),
+    clientIdMetadataDocuments: z
+      .strictObject({ enabled: z.boolean({ error: 'expected true or false' }).optional() })
+      .optional(),
+    consent: z
+      .strictObject({
+        required: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
+        uncheckedByDefault: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
+      })
+      .optional(),
+    identityProviders: record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+        error: 'expected a provider id of lower-case letters, digits and -, at most 32 characters',
+      }),
+      identityProviderSchema,
+    ).optional(),
+    passwordSignIn: z.boolean({ error: 'expected true or false' }).optional(),
+    connections: record(
+      z.string().regex(SERVER_NAME, {
+        error: 'expected a connection id of lower-case letters, digits and -, at most 63 characters',
+      }),
+      connectionSchema,
+    ).optional(),
+    mcpServers: record(
+      z.string().regex(SERVER_NAME, {
+        error:
+          'expected a server name of lower-case letters, digits and -, starting with a letter or digit, at most 63 characters',
+      }),
+      mcpServerSchema,
+    ).optional(),
+  })
+  .superRefine((config, ctx) => {
+    // A server's connection names one under `connections`; a stdio server reads its token from `env`.
+    for (const [name, server] of Object.entries(config.mcpServers ?? {})) {
+      if (server.connection === undefined) continue;
+      const connection = config.connections?.[server.connection];
+      const path = ['mcpServers', name, 'connection'];
+      if (connection === undefined || !Object.hasOwn(config.connections ?? {}, server.connection))
+        ctx.addIssue({ code: 'custom', path, message: 'expected the id of an entry of connections' });
+      else if (server.command !== undefined && connection.env === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `needs connections.${server.connection}.env (the variable the stdio server reads the token from)`,
+        });
+    }
+  });
 
 /** One entry of `mcpServers`, as loaded (`${env:…}` replaced, relative `cwd` resolved). */
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
