@@ -19,6 +19,7 @@ Administration (on the data folder, or the PostgreSQL store, that the servers us
   grants    list | revoke what users allowed applications
   audit     tail the audit log
   keys      list | rotate the access-token signing keys
+  connections  list | remove users' connections to upstream APIs (never token values)
 
 MCP client:
   login     sign in to an MCP server and keep its tokens
@@ -41,6 +42,7 @@ const commands = new Map<string, () => Promise<Command>>([
   ['grants', () => import('./commands/grants.ts')],
   ['audit', () => import('./commands/audit.ts')],
   ['keys', () => import('./commands/keys.ts')],
+  ['connections', () => import('./commands/connections.ts')],
   ['login', () => import('./commands/login.ts')],
   ['tools', () => import('./commands/tools.ts')],
   ['call', () => import('./commands/call.ts')],

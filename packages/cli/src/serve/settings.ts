@@ -93,7 +93,7 @@ export function resolveServeSettings(
       consent: config?.consent,
       identityProviders: identityProviders(config),
       passwordSignIn: config?.passwordSignIn,
-      connections: connections(config),
+      connections: vaultConnections(config),
     }),
   };
 }
@@ -122,7 +122,9 @@ function identityProviders(
  * The file's `connections` as the token vault takes them, by id; `env` stays with the gateway
  * (it names the variable a stdio server gets the token in).
  */
-function connections(config: GatehouseConfig | undefined): AuthorizationServerConfig['connections'] {
+export function vaultConnections(
+  config: GatehouseConfig | undefined,
+): AuthorizationServerConfig['connections'] {
   if (!config?.connections) return undefined;
   return new Map(
     Object.entries(config.connections).map(([id, { env: _env, scopes, ...connection }]) => [

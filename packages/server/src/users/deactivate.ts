@@ -15,5 +15,11 @@ export async function deactivateUser(
   await store.setUserDisabled(user.id, true);
   await store.deleteUserSessions(user.id);
   for (const grant of await store.listGrants({ subject: user.id })) await revoke(grant.id);
-  if (how === 'removed') await store.deleteUser(user.id);
+  if (how === 'removed') {
+    // Their upstream tokens go with them (a disabled user's are refused by the vault already).
+    for (const connection of await store.listConnections(user.id)) {
+      await store.deleteConnection(user.id, connection.provider);
+    }
+    await store.deleteUser(user.id);
+  }
 }
