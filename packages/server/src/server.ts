@@ -183,10 +183,10 @@ export async function createAuthorizationServer(
       { cors: true },
     );
   }
-  addAccountRoutes(router, ctx);
+  addAccountRoutes(router, ctx, vault);
   // The providers' client secrets go from the input straight to their openid-client configurations.
   addFederationRoutes(router, ctx, new UpstreamClients(input.identityProviders));
-  addAdminRoutes(router, ctx);
+  addAdminRoutes(router, ctx, vault);
   addConnectRoutes(router, ctx, vault);
   const app = createHttpApp({ router, renderError, onError: config.onError });
 

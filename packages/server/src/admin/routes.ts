@@ -1,5 +1,6 @@
 import type { Router } from '@gatehouse/core';
 import type { Context } from '../context.ts';
+import type { Vault } from '../vault/vault.ts';
 import { addAuditRoutes } from './audit-page.ts';
 import { addClientsRoutes } from './clients-page.ts';
 import { addConnectionsRoutes } from './connections-page.ts';
@@ -17,7 +18,7 @@ export { ADMIN_CSRF_PURPOSE } from './auth.ts';
  * every page behind `requireAdmin`. Each section adds its routes here, one line each, through the
  * one router (so 405, 413 and error pages are the HTTP layer's, never the pages' own).
  */
-export function addAdminRoutes(router: Router, ctx: Context): void {
+export function addAdminRoutes(router: Router, ctx: Context, vault: Vault): void {
   const css = () =>
     new Response(adminStylesheet, {
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
@@ -26,7 +27,7 @@ export function addAdminRoutes(router: Router, ctx: Context): void {
   addUsersRoutes(router, ctx);
   addClientsRoutes(router, ctx);
   addGrantsRoutes(router, ctx);
-  addConnectionsRoutes(router, ctx);
+  addConnectionsRoutes(router, ctx, vault);
   addKeysRoutes(router, ctx);
   addAuditRoutes(router, ctx);
   router.add(ADMIN_HOME, { GET: (request) => showOverview(ctx, request) }, { page: true });

@@ -4,6 +4,7 @@ import type { Context } from '../context.ts';
 import { signInChoices } from '../federation/buttons.ts';
 import { readForm } from '../http/form.ts';
 import type { GrantRecord, UserRecord } from '../store/types.ts';
+import type { Vault } from '../vault/vault.ts';
 import { appsPage, connectedApps, fixedScope } from './account/apps-page.ts';
 import { narrowGrantTo, revokeGrantAndConsent } from './grant-changes.ts';
 import { errorPage, loginPage } from './pages.ts';
@@ -20,11 +21,12 @@ const ACCOUNT_PURPOSE = 'account';
 
 /**
  * The account pages: `GET|POST /login` (standalone sign-in), `POST /logout`, `GET /account/apps`
- * (connected apps), `POST /account/apps/narrow` and `POST /account/apps/revoke`. Server-rendered,
+ * (connected apps and connected accounts), `POST /account/apps/narrow`, `POST /account/apps/revoke`
+ * and `POST /account/connections/remove`. Server-rendered,
  * no script; every form is CSRF-protected and every post answers with a 303 so a reload never
  * repeats it.
  */
-export function addAccountRoutes(router: Router, ctx: Context): void {
+export function addAccountRoutes(router: Router, ctx: Context, vault: Vault): void {
   const login = (request: Request) => showLogin(ctx, request);
   const apps = (request: Request) => showApps(ctx, request);
   const page = { page: true };
@@ -38,7 +40,8 @@ export function addAccountRoutes(router: Router, ctx: Context): void {
     .add('/account', { GET: apps }, page)
     .add(ACCOUNT_HOME, { GET: apps }, page)
     .add('/account/apps/narrow', { POST: (request) => narrowApp(ctx, request) }, page)
-    .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) }, page);
+    .add('/account/apps/revoke', { POST: (request) => revokeApp(ctx, request) }, page)
+    .add('/account/connections/remove', { POST: (request) => removeConnection(ctx, vault, request) }, page);
 }
 
 /** Where the standalone sign-in returns to: an admin page that sent the browser here, or the account pages. */
@@ -96,11 +99,14 @@ async function showApps(ctx: Context, request: Request): Promise<Response> {
     ? 'Access revoked. The application can no longer use your account.'
     : query.has('narrowed')
       ? 'Permissions saved. The application can no longer do what you unticked, from its next request.'
-      : undefined;
+      : query.has('removed')
+        ? 'Account removed. Its tokens were revoked where the provider allows it, and deleted here.'
+        : undefined;
   const body = appsPage({
     username: user.username,
     csrf: csrf.token,
     apps: await connectedApps(ctx, user),
+    connections: await ctx.store.listConnections(user.id),
     notice,
   });
   return page(body, 200, { 'set-cookie': csrf.setCookie });
@@ -151,4 +157,22 @@ async function narrowApp(ctx: Context, request: Request): Promise<Response> {
 async function revokeOwnGrant(ctx: Context, user: UserRecord, grant: GrantRecord): Promise<Response> {
   await revokeGrantAndConsent(ctx, grant, 'revoked by user', user.id);
   return redirect(`${ACCOUNT_HOME}?revoked`);
+}
+
+/**
+ * `POST /account/connections/remove`: removes one of the user's own upstream connections through
+ * the vault (which revokes its tokens upstream where it can), audited with the user as actor.
+ */
+async function removeConnection(ctx: Context, vault: Vault, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  ctx.csrf.verify(request, form, ACCOUNT_PURPOSE, ctx.issuerOrigin);
+  const user = await currentUser(ctx, request);
+  if (!user) return redirect(LOGIN_PATH);
+  const provider = form.get('provider') ?? '';
+  // Only the signed-in user's own id reaches the vault: nobody removes someone else's connection.
+  if (!(await vault.remove(user.id, provider))) {
+    return page(errorPage('Not found', 'This account is not connected.'), 404);
+  }
+  ctx.audit({ type: 'connection.removed', user_id: user.id, actor: user.id, detail: { provider } });
+  return redirect(`${ACCOUNT_HOME}?removed`);
 }

@@ -1,6 +1,6 @@
 import { hasScope, OFFLINE_ACCESS, parseScope, type ScopeDefinition } from '@gatehouse/core';
 import type { Context } from '../../context.ts';
-import type { UserRecord } from '../../store/types.ts';
+import type { ConnectionRecord, UserRecord } from '../../store/types.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { layout } from '../pages.ts';
 
@@ -95,6 +95,8 @@ export interface AppsView {
   username: string;
   csrf: string;
   apps: ConnectedApp[];
+  /** The user's upstream connections (the token vault); only their metadata, never token values. */
+  connections?: readonly ConnectionRecord[] | undefined;
   /** A one-line confirmation after an action, e.g. "Access for X was revoked." */
   notice?: string | undefined;
 }
@@ -129,9 +131,41 @@ ${narrowForm(view.csrf, app, i)}
 )}
 </ul>`
 }
+${connectedAccounts(view.csrf, view.connections ?? [])}
 <form method="post" action="/logout">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <button type="submit" class="secondary">Sign out</button>
 </form>`,
   );
+}
+
+/**
+ * "Connected accounts": the user's upstream connections, state and times, with a Remove form each.
+ * Built from named fields only, so no token (even encrypted) can reach the page.
+ */
+function connectedAccounts(csrf: string, connections: readonly ConnectionRecord[]): SafeHtml {
+  const items = connections.map(
+    (c) => html`<li class="connection" data-provider="${c.provider}">
+<h3 class="provider">${c.provider}</h3>
+${
+  c.state === 'broken'
+    ? html`<p class="meta state broken">Broken: the provider no longer accepts it. <a href="/connect/${encodeURIComponent(c.provider)}">Reconnect</a></p>`
+    : html`<p class="meta state active">Active</p>`
+}
+<p class="meta">Connected ${time(c.created_at)} · updated ${time(c.updated_at)}</p>
+<form method="post" action="/account/connections/remove" class="inline">
+<input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="provider" value="${c.provider}">
+<button type="submit" class="revoke">Remove</button>
+</form>
+</li>`,
+  );
+  return html`<section class="connections">
+<h2>Connected accounts</h2>
+${
+  connections.length === 0
+    ? html`<p class="empty">You have not connected any account.</p>`
+    : html`<ul class="connections">${items}</ul>`
+}
+</section>`;
 }
