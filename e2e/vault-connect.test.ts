@@ -49,6 +49,8 @@ test('RFC 6749 §4.1, RFC 7636: a signed-in user connects an upstream account th
   });
   assert.equal(signedIn.status, 303);
 
+  const apps = await (await agent.fetch(`${gh.issuer}/account/apps`)).text();
+  assert.match(apps, /href="\/connect\/github">Connect github</, 'the account page offers the connection');
   upstream.signInAs = 'ada-at-github';
   assert.equal(await gh.as.vault.accessToken(userId, 'github').then((a) => 'missing' in a), true);
   let url = new URL(`${gh.issuer}/connect/github`);

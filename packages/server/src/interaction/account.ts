@@ -28,7 +28,7 @@ const ACCOUNT_PURPOSE = 'account';
  */
 export function addAccountRoutes(router: Router, ctx: Context, vault: Vault): void {
   const login = (request: Request) => showLogin(ctx, request);
-  const apps = (request: Request) => showApps(ctx, request);
+  const apps = (request: Request) => showApps(ctx, vault, request);
   const page = { page: true };
   router
     .add(
@@ -90,7 +90,7 @@ async function signOut(ctx: Context, request: Request): Promise<Response> {
 }
 
 /** `GET /account/apps`: the applications the signed-in user has allowed. */
-async function showApps(ctx: Context, request: Request): Promise<Response> {
+async function showApps(ctx: Context, vault: Vault, request: Request): Promise<Response> {
   const user = await currentUser(ctx, request);
   if (!user) return redirect(LOGIN_PATH);
   const csrf = ctx.csrf.issue(request, ACCOUNT_PURPOSE);
@@ -107,6 +107,7 @@ async function showApps(ctx: Context, request: Request): Promise<Response> {
     csrf: csrf.token,
     apps: await connectedApps(ctx, user),
     connections: await ctx.store.listConnections(user.id),
+    connectable: vault.providers(),
     notice,
   });
   return page(body, 200, { 'set-cookie': csrf.setCookie });

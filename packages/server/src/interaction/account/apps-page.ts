@@ -97,6 +97,8 @@ export interface AppsView {
   apps: ConnectedApp[];
   /** The user's upstream connections (the token vault); only their metadata, never token values. */
   connections?: readonly ConnectionRecord[] | undefined;
+  /** The upstream APIs this server can connect (the configuration's `connections`). */
+  connectable?: readonly string[] | undefined;
   /** A one-line confirmation after an action, e.g. "Access for X was revoked." */
   notice?: string | undefined;
 }
@@ -131,7 +133,7 @@ ${narrowForm(view.csrf, app, i)}
 )}
 </ul>`
 }
-${connectedAccounts(view.csrf, view.connections ?? [])}
+${connectedAccounts(view.csrf, view.connections ?? [], view.connectable ?? [])}
 <form method="post" action="/logout">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <button type="submit" class="secondary">Sign out</button>
@@ -143,7 +145,13 @@ ${connectedAccounts(view.csrf, view.connections ?? [])}
  * "Connected accounts": the user's upstream connections, state and times, with a Remove form each.
  * Built from named fields only, so no token (even encrypted) can reach the page.
  */
-function connectedAccounts(csrf: string, connections: readonly ConnectionRecord[]): SafeHtml {
+function connectedAccounts(
+  csrf: string,
+  connections: readonly ConnectionRecord[],
+  connectable: readonly string[],
+): SafeHtml {
+  // Connections the server offers that this user has not made yet: a link to make each.
+  const missing = connectable.filter((p) => !connections.some((c) => c.provider === p));
   const items = connections.map(
     (c) => html`<li class="connection" data-provider="${c.provider}">
 <h3 class="provider">${c.provider}</h3>
@@ -160,6 +168,7 @@ ${
 </form>
 </li>`,
   );
+  if (connections.length === 0 && missing.length === 0) return html``;
   return html`<section class="connections">
 <h2>Connected accounts</h2>
 ${
@@ -167,5 +176,6 @@ ${
     ? html`<p class="empty">You have not connected any account.</p>`
     : html`<ul class="connections">${items}</ul>`
 }
+${missing.map((p) => html`<p class="connect"><a href="/connect/${encodeURIComponent(p)}">Connect ${p}</a></p>`)}
 </section>`;
 }
