@@ -33,8 +33,22 @@ before(async () => {
         dangerouslyAllowInsecureHttp: true,
       },
     ],
+    // The same provider also stands in for an upstream API's authorization server (the vault).
+    connections: new Map([
+      [
+        'github',
+        {
+          issuer: idp.issuer,
+          authorizationEndpoint: `${idp.issuer}/auth`,
+          tokenEndpoint: `${idp.issuer}/token`,
+          clientId: idp.clientId,
+          clientSecret: idp.clientSecret,
+          scopes: ['openid'],
+        },
+      ],
+    ]),
   });
-  idp.register([`${gh.issuer}/signin/keycloak/callback`]);
+  idp.register([`${gh.issuer}/signin/keycloak/callback`, `${gh.issuer}/connect/github/callback`]);
   idp.accounts.set('9b2c-erin', {
     email: 'erin@example.com',
     email_verified: true,
@@ -57,7 +71,7 @@ after(async () => {
   await idp?.close();
 });
 
-test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; approving returns a code', {
+test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; approving returns a code; the user then connects an upstream API account from connected apps', {
   skip,
 }, async () => {
   idp.signInAs = '9b2c-erin';
@@ -88,5 +102,18 @@ test('MCP authorization (confused deputy): after a silent upstream sign-in, Gate
   assert.equal(back.searchParams.get('state'), 'st-1');
   const identity = await gh.store.getIdentity('keycloak', '9b2c-erin');
   assert.equal((await gh.store.getUser(identity?.user_id ?? ''))?.username, 'erin');
+
+  // Issue #12, the connect step: from the connected-apps page, through the upstream API's
+  // authorization server, back with the connection active; no token value on the page.
+  await page.goto(`${gh.issuer}/account/apps`);
+  await page.click('a:text-is("Connect github")');
+  await page.waitForURL((url) => url.href.startsWith(`${gh.issuer}/account/apps`), { timeout: 20_000 });
+  await page.waitForSelector('li.connection[data-provider="github"] .state.active', { timeout: 20_000 });
+  await screenshot(page, 'vault-connected');
+  const row = await gh.store.getConnection(identity?.user_id ?? '', 'github');
+  assert.equal(row?.state, 'active');
+  const handed = await gh.as.vault.accessToken(identity?.user_id ?? '', 'github');
+  assert.ok('token' in handed);
+  assert.ok(!(await page.content()).includes(handed.token), 'the page never shows the token');
   await context.close();
 });
