@@ -186,7 +186,8 @@ export async function serve(dataDir: string, options: ServeOptions = {}): Promis
   if (options.config !== undefined) args.push('--config', options.config);
   const server = start([...args, '--data', dataDir], options.env);
   try {
-    const [, issuer] = await server.waitForOutput(ISSUER_LINE, options.timeoutMs ?? 15_000);
+    // Generous: the first start in a fresh checkout compiles every module while other tests run.
+    const [, issuer] = await server.waitForOutput(ISSUER_LINE, options.timeoutMs ?? 45_000);
     return { ...server, issuer: issuer as string };
   } catch (err) {
     await server.stop();

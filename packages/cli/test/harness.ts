@@ -19,7 +19,7 @@ export async function waitFor<T>(
 }
 
 /** `gatehouse serve --port 0`: resolves with the issuer it prints once listening (within 10 s). */
-export const serve = (dataDir: string) => serveGatehouse(dataDir, { timeoutMs: 10_000 });
+export const serve = (dataDir: string) => serveGatehouse(dataDir);
 
 /** A scripted browser: keeps cookies, never follows redirects, so every step can be checked. */
 export class Agent {

@@ -59,15 +59,3 @@ test('admin keys: a non-admin gets 403 on the page and on rotate; nothing rotate
   assert.equal(posted.response.status, 403);
   assert.equal((await kit.store.listSigningKeys()).length, before);
 });
-
-test('admin connections: the page says plainly that the vault does not exist yet and lists nothing', async () => {
-  const browser = new ConsoleBrowser(kit.as);
-  await browser.signIn('root');
-  const { response, text } = await browser.request('/admin/connections');
-  assert.equal(response.status, 200);
-  assert.match(text, /does not store connections to upstream providers yet/);
-  assert.doesNotMatch(text, /<table/);
-  const user = new ConsoleBrowser(kit.as);
-  await user.signIn('ann');
-  assert.equal((await user.request('/admin/connections')).response.status, 403);
-});
