@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { UpstreamStatus } from '@gatehouse/gateway';
 
-/** One upstream's state, as the gateway's pool reports it (`UpstreamStatus` of @gatehouse/gateway). */
-export interface ServerStatus {
-  server: string;
-  transport: 'stdio' | 'http';
-  mode?: 'shared' | 'per-user';
-  running: number;
-  lastError?: string;
-  lastErrorAt?: number;
-}
+/** One upstream's state, as the gateway's pool reports it. */
+export type ServerStatus = UpstreamStatus;
 
 /** `<data>/servers.json`: what a running `gatehouse serve` last reported of its upstreams. */
 export interface ServersStatusFile {

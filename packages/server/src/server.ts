@@ -14,6 +14,7 @@ import { createCimdFetcher, isClientIdMetadataUrl } from './clients/cimd/index.t
 import { ClientRegistry } from './clients/registry.ts';
 import { type AuthorizationServerConfig, resolveConfig } from './config.ts';
 import { type Context, createContext } from './context.ts';
+import { isInteractionId } from './endpoints/authorize.ts';
 import { introspectEndpoint } from './endpoints/introspect.ts';
 import { jwksEndpoint, metadataEndpoint } from './endpoints/metadata.ts';
 import { registerEndpoint } from './endpoints/register.ts';
@@ -53,8 +54,6 @@ export interface AuthorizationServer {
 /** How often this process picks up revocations made by other instances sharing the store. */
 const REVOCATION_SYNC_MS = 500;
 const PRUNE_MS = 10 * 60 * 1000;
-/** Interaction ids are random tokens (see savePendingAuthorization); anything else is not found. */
-const INTERACTION_ID = /^[A-Za-z0-9_-]{20,64}$/;
 
 /**
  * Errors of pages are pages; errors of OAuth endpoints are always RFC 6749 §5.2 JSON, whatever the
@@ -130,7 +129,7 @@ export async function createAuthorizationServer(
     (handler: (request: Request, id: string, info: RequestInfo) => Promise<Response>) =>
     (request: Request, info: RequestInfo) => {
       const id = info.params.get('id') ?? '';
-      if (!INTERACTION_ID.test(id)) {
+      if (!isInteractionId(id)) {
         throw new OAuthError('invalid_request', 'This sign-in does not exist.', { status: 404 });
       }
       return handler(request, id, info);

@@ -148,6 +148,14 @@ export async function parseAuthorizationRequest(
   }
 }
 
+/**
+ * Whether `id` has the shape of an interaction id (`randomToken(24)` below): anything else names no
+ * interaction, and is turned away before the store is asked.
+ */
+export function isInteractionId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{20,64}$/.test(id);
+}
+
 export async function savePendingAuthorization(ctx: Context, pending: PendingAuthorization): Promise<string> {
   const id = randomToken(24);
   await ctx.store.saveInteraction({

@@ -8,6 +8,7 @@ import {
 import * as oidc from 'openid-client';
 import { adminReturnPath } from '../admin/return-path.ts';
 import type { Context } from '../context.ts';
+import { isInteractionId } from '../endpoints/authorize.ts';
 import { ACCOUNT_HOME } from '../interaction/account.ts';
 import { errorPage } from '../interaction/pages.ts';
 import { page, redirect } from '../interaction/responses.ts';
@@ -21,7 +22,6 @@ import { redeemCallback, type UpstreamClients } from './upstream.ts';
 const SIGN_IN_TTL = 10 * 60;
 /** Starts per address in 15 minutes: each writes a row and may make the server discover a provider. */
 const STARTS_PER_15_MINUTES = 100;
-const INTERACTION_ID = /^[A-Za-z0-9_-]{20,64}$/;
 
 /** What the callback needs, parked in the store under the state's HMAC until the browser returns. */
 interface PendingSignIn {
@@ -95,7 +95,7 @@ async function start(
 ): Promise<Response> {
   const query = new URL(request.url).searchParams;
   const interaction = query.get('interaction') ?? undefined;
-  if (interaction !== undefined && !INTERACTION_ID.test(interaction)) return expired();
+  if (interaction !== undefined && !isInteractionId(interaction)) return expired();
   const now = ctx.now();
   // Counted before anything is written or fetched, atomically.
   const starts = await ctx.store.hitRateLimit(`signin:ip:${info.remoteAddress ?? 'unknown'}`, 900, now);
