@@ -53,6 +53,14 @@ export interface AuthorizationServerConfig {
    * @example toolsOf: async () => Object.entries(manifest.tools).map(([name, scope]) => ({ name, scope }))
    */
   toolsOf?: (resource: string) => Promise<Array<{ name: string; scope: string }>>;
+  /**
+   * The upstream API connections (ids of `connections`) the MCP server at `resource` calls with
+   * each user's own token, so its consent page can offer to connect the ones the user has not
+   * (or must reconnect) before approving. Default: none.
+   *
+   * @example connectionsOf: (resource) => (resource.endsWith('/mcp/github') ? ['github'] : [])
+   */
+  connectionsOf?: (resource: string) => readonly string[];
   /** Access token lifetime, 900–3600. Default 3600. */
   accessTokenTtl?: number;
   /** Refresh token absolute lifetime. Default 30 days. */
@@ -205,6 +213,7 @@ export function resolveConfig(config: AuthorizationServerConfig): ResolvedConfig
     defaultScopes: config.defaultScopes ?? scopes.map((s) => s.name),
     consent,
     toolsOf: config.toolsOf ?? (async () => []),
+    connectionsOf: config.connectionsOf ?? (() => []),
     accessTokenTtl,
     refreshTokenTtl: config.refreshTokenTtl ?? 30 * 86400,
     refreshTokenIdleTtl: config.refreshTokenIdleTtl ?? 14 * 86400,

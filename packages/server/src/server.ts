@@ -161,7 +161,7 @@ export async function createAuthorizationServer(
     .add(STYLESHEET_PATH, { GET: css })
     .add(
       '/interaction/:id',
-      { GET: interaction((request, id) => showInteraction(ctx, request, id)) },
+      { GET: interaction((request, id) => showInteraction(ctx, vault, request, id)) },
       { page: true },
     )
     .add(
@@ -171,7 +171,7 @@ export async function createAuthorizationServer(
     )
     .add(
       '/interaction/:id/consent',
-      { POST: interaction((request, id) => submitConsent(ctx, request, id)) },
+      { POST: interaction((request, id) => submitConsent(ctx, vault, request, id)) },
       { page: true },
     );
   // Switched off, registration is gone (404), not merely unadvertised.

@@ -16,8 +16,13 @@ const mcpBaseScopes = defaultScopes.filter((scope) => !scope.name.startsWith('to
 
 /** The configured MCP servers behind the guard, wired into one authorization server. */
 export interface ServedGateway {
-  /** What the AS must know of them: the resources it issues tokens for, its scope catalogue, consent's tool names. */
-  authorizationServer: Required<Pick<AuthorizationServerConfig, 'resources' | 'scopes' | 'toolsOf'>>;
+  /**
+   * What the AS must know of them: the resources it issues tokens for, its scope catalogue, and
+   * for consent each server's tool names and the upstream accounts it uses.
+   */
+  authorizationServer: Required<
+    Pick<AuthorizationServerConfig, 'resources' | 'scopes' | 'toolsOf' | 'connectionsOf'>
+  >;
   /** Each server's URL, for the announcement. */
   servers: readonly { name: string; resource: string; path: string }[];
   /** Mounts every server in the AS's one router and connects audit, revocations and signing to it. */
@@ -70,11 +75,21 @@ export async function createServedGateway(
     signIdentityAssertion: (claims) => signIdentityAssertion(as(), claims),
     log,
   });
+  /** The connection each server uses, by the server's resource (what consent knows it by). */
+  const connectionOfResource = new Map<string, string>();
+  for (const server of gateway.servers) {
+    const connection = connections.get(server.name);
+    if (connection !== undefined) connectionOfResource.set(server.resource, connection);
+  }
   return {
     authorizationServer: {
       resources: gateway.servers.map((server) => server.resource),
       scopes: [...mcpBaseScopes, ...gateway.scopes],
       toolsOf: (resource) => gateway.toolsOf(resource),
+      connectionsOf: (resource) => {
+        const connection = connectionOfResource.get(resource);
+        return connection === undefined ? [] : [connection];
+      },
     },
     servers: gateway.servers,
     attach(server) {

@@ -98,3 +98,33 @@ test('an error is announced (role=alert) and tied to the choices', () => {
   assert.match(page, /<p class="error" role="alert" id="consent-error">Choose at least one/);
   assert.match(page, /<fieldset class="scopes" aria-describedby="consent-error">/);
 });
+
+test('issue #12: the accounts a server uses are listed with a Connect or Reconnect link each, names escaped; none listed, no section', () => {
+  const choices = consentChoices({
+    requested: ['tools:list'],
+    remembered: [],
+    catalogue: new ScopeCatalogue(),
+    policy: { required: [], uncheckedByDefault: [] },
+    tools: [],
+  });
+  const page = consentPage({
+    ...base,
+    ...choices,
+    connections: [
+      { provider: 'github', state: 'missing', href: '/connect/github?interaction=abc' },
+      { provider: 'ji<ra>', state: 'broken', href: '/connect/ji%3Cra%3E?interaction=abc' },
+      { provider: 'slack', state: 'active', href: '/connect/slack?interaction=abc' },
+    ],
+  });
+  assert.match(page, /<a href="\/connect\/github\?interaction=abc">Connect your github account<\/a>/);
+  assert.match(
+    page,
+    /data-state="broken"><strong>ji&lt;ra&gt;<\/strong>: stopped working\. <a href="\/connect\/ji%3Cra%3E\?interaction=abc">Reconnect/,
+  );
+  assert.match(
+    page,
+    /data-connection="slack" data-state="active"><strong>slack<\/strong>: <span class="connected">connected/,
+  );
+  assert.doesNotMatch(page, /\/connect\/slack/, 'a connected account has no link');
+  assert.doesNotMatch(consentPage({ ...base, ...choices }), /Your accounts this server uses/);
+});

@@ -1,4 +1,5 @@
 import type { ConsentChoice, ConsentChoices } from './consent-choices.ts';
+import type { ConsentConnection } from './consent-connections.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './pages.ts';
 
@@ -13,6 +14,8 @@ export interface ConsentView extends ConsentChoices {
   redirectHost: string;
   username: string;
   resource: string;
+  /** Upstream accounts the server uses: each one not connected gets a Connect link. */
+  connections?: readonly ConsentConnection[];
   /** Shown above the choices, e.g. after an approval with nothing ticked. */
   error?: string | undefined;
 }
@@ -41,6 +44,32 @@ function choiceItem(choice: ConsentChoice, id: string): SafeHtml {
       ? html`<ul class="choices">${choice.children.map((c, i) => choiceItem(c, `${id}-${i}`))}</ul>`
       : ''
   }</li>`;
+}
+
+/** One upstream account the server uses: connected, or a link to connect it now. */
+function connectionItem(c: ConsentConnection): SafeHtml {
+  const state =
+    c.state === 'active'
+      ? html`<span class="connected">connected</span>`
+      : c.state === 'broken'
+        ? html`stopped working. <a href="${c.href}">Reconnect your ${c.provider} account</a>`
+        : html`<a href="${c.href}">Connect your ${c.provider} account</a>`;
+  return html`<li data-connection="${c.provider}" data-state="${c.state}"><strong>${c.provider}</strong>: ${state}</li>`;
+}
+
+/**
+ * The accounts section: the server calls these services as the user, with the user's own
+ * account, so the user can connect them here before approving (or later, from connected apps).
+ */
+function connectionsSection(connections: readonly ConsentConnection[]): SafeHtml | string {
+  if (connections.length === 0) return '';
+  return html`<section class="connections" aria-labelledby="connections-heading">
+<h2 id="connections-heading">Your accounts this server uses</h2>
+<p>It calls these services with your own account. Connect them now, or later from your connected apps; tools that need an account you have not connected will say so.</p>
+<ul>
+${connections.map(connectionItem)}
+</ul>
+</section>`;
 }
 
 /**
@@ -72,6 +101,7 @@ ${view.already.map((s) => html`<li data-scope="${s.name}">${s.description}</li>`
 </section>`
     : ''
 }
+${connectionsSection(view.connections ?? [])}
 <form method="post" action="${view.action}">
 <input type="hidden" name="csrf" value="${view.csrf}">
 <fieldset class="scopes"${view.error ? html` aria-describedby="consent-error"` : ''}>

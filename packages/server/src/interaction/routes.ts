@@ -19,7 +19,9 @@ import {
 import { signInChoices } from '../federation/buttons.ts';
 import { readForm } from '../http/form.ts';
 import type { UserRecord } from '../store/types.ts';
+import type { Vault } from '../vault/vault.ts';
 import { approvedScope, consentChoices, grantsNothing } from './consent-choices.ts';
+import { consentConnections } from './consent-connections.ts';
 import { consentPage } from './consent-page.ts';
 import { toolsOf } from './consent-tools.ts';
 import { errorPage, formActionSource, loginPage } from './pages.ts';
@@ -71,7 +73,12 @@ export async function authorizeEndpoint(ctx: Context, request: Request): Promise
 }
 
 /** `GET /interaction/:id`: the sign-in form, or the consent screen once signed in. */
-export async function showInteraction(ctx: Context, request: Request, id: string): Promise<Response> {
+export async function showInteraction(
+  ctx: Context,
+  vault: Vault,
+  request: Request,
+  id: string,
+): Promise<Response> {
   const pending = await loadPendingAuthorization(ctx, id);
   if (!pending) return expired();
   const user = await currentUser(ctx, request);
@@ -82,11 +89,12 @@ export async function showInteraction(ctx: Context, request: Request, id: string
       'set-cookie': csrf.setCookie,
     });
   }
-  return renderConsent(ctx, request, id, pending, user);
+  return renderConsent(ctx, vault, request, id, pending, user);
 }
 
 async function renderConsent(
   ctx: Context,
+  vault: Vault,
   request: Request,
   id: string,
   pending: PendingAuthorization,
@@ -114,6 +122,7 @@ async function renderConsent(
     redirectHost: redirect.host || redirect.protocol,
     username: user.username,
     resource: pending.resource,
+    connections: await consentConnections(ctx, vault, user.id, pending.resource, id),
     error,
   });
   // The consent form's answer redirects to the client, so its redirect URI must be a permitted form target.
@@ -156,7 +165,12 @@ export async function submitLogin(
  * what they approved before, and required scopes); deny returns `access_denied`. An approval with
  * nothing ticked shows the page again, saying so: a mis-click should not end the sign-in.
  */
-export async function submitConsent(ctx: Context, request: Request, id: string): Promise<Response> {
+export async function submitConsent(
+  ctx: Context,
+  vault: Vault,
+  request: Request,
+  id: string,
+): Promise<Response> {
   const pending = await loadPendingAuthorization(ctx, id);
   if (!pending) return expired();
   // One `scope` field per ticked checkbox, read as one space-delimited scope.
@@ -177,6 +191,7 @@ export async function submitConsent(ctx: Context, request: Request, id: string):
   if (approve && grantsNothing(scope)) {
     return renderConsent(
       ctx,
+      vault,
       request,
       id,
       pending,

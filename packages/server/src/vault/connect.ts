@@ -1,6 +1,7 @@
 import { OAuthError, type RequestInfo, type Router } from '@gatehouse/core';
 import * as oidc from 'openid-client';
 import type { Context } from '../context.ts';
+import { isInteractionId } from '../endpoints/authorize.ts';
 import { ACCOUNT_HOME, LOGIN_PATH } from '../interaction/account.ts';
 import { redirect } from '../interaction/responses.ts';
 import { currentUser } from '../interaction/session.ts';
@@ -14,6 +15,10 @@ const CONNECT_SECONDS = 600;
  * upstream API (RFC 6749 §4.1 with PKCE, RFC 7636, and `state`, through openid-client). The
  * state and PKCE verifier travel in an encrypted cookie bound to the user, so a callback
  * carrying someone else's code (an attacker's account) is refused.
+ *
+ * Started from a consent page (`?interaction=<id>`), the callback returns to that page, where the
+ * user then approves; otherwise to connected apps. Only an interaction id is carried, never a
+ * URL, so the flow cannot be made to redirect anywhere else.
  */
 export function addConnectRoutes(router: Router, ctx: Context, vault: Vault): void {
   router
@@ -23,6 +28,15 @@ export function addConnectRoutes(router: Router, ctx: Context, vault: Vault): vo
       { GET: (request, info) => callback(ctx, vault, request, info) },
       { page: true },
     );
+}
+
+/** What the connect cookie carries between the start and the callback (encrypted, bound to the user). */
+interface PendingConnect {
+  provider: string;
+  state: string;
+  verifier: string;
+  /** The consent page the connect was started from, to return to. */
+  interaction?: string;
 }
 
 const cookieName = (ctx: Context) =>
@@ -53,8 +67,15 @@ async function start(ctx: Context, vault: Vault, request: Request, info: Request
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   });
-  const pending = ctx.secrets.encrypt(JSON.stringify({ provider, state, verifier }), `connect:${user.id}`);
-  return redirect(target.href, ctx.cookies.serialize(cookieName(ctx), pending, CONNECT_SECONDS));
+  const interaction = new URL(request.url).searchParams.get('interaction') ?? undefined;
+  const pending: PendingConnect = {
+    provider,
+    state,
+    verifier,
+    ...(interaction !== undefined && isInteractionId(interaction) ? { interaction } : {}),
+  };
+  const sealed = ctx.secrets.encrypt(JSON.stringify(pending), `connect:${user.id}`);
+  return redirect(target.href, ctx.cookies.serialize(cookieName(ctx), sealed, CONNECT_SECONDS));
 }
 
 async function callback(ctx: Context, vault: Vault, request: Request, info: RequestInfo): Promise<Response> {
@@ -63,7 +84,7 @@ async function callback(ctx: Context, vault: Vault, request: Request, info: Requ
   if (!user) return redirect(LOGIN_PATH);
   const refused = (why: string) =>
     new OAuthError('access_denied', `Your ${provider} account was not connected: ${why}`, { status: 400 });
-  let pending: { provider: string; state: string; verifier: string };
+  let pending: PendingConnect;
   try {
     const cookie = ctx.cookies.read(request, cookieName(ctx)) ?? '';
     pending = JSON.parse(ctx.secrets.decrypt(cookie, `connect:${user.id}`));
@@ -86,5 +107,6 @@ async function callback(ctx: Context, vault: Vault, request: Request, info: Requ
   }
   await vault.save(user.id, provider, tokens);
   ctx.audit({ type: 'connection.added', user_id: user.id, detail: { provider } });
-  return redirect(`${ACCOUNT_HOME}?connected`, ctx.cookies.serialize(cookieName(ctx), '', 0));
+  const back = pending.interaction ? `/interaction/${pending.interaction}` : `${ACCOUNT_HOME}?connected`;
+  return redirect(back, ctx.cookies.serialize(cookieName(ctx), '', 0));
 }
