@@ -26,6 +26,7 @@ import type {
 import { auditQuerySql, POSTGRES_AUDIT } from '@gatehouse/server/store/audit-query';
 import {
   narrowedGrantScope,
+  REFRESH_TOKEN_WITH_GRANT_COLUMNS,
   type Row,
   toAudit,
   toAuditCount,
@@ -39,6 +40,7 @@ import {
   toInteraction,
   toKey,
   toRefreshToken,
+  toRefreshTokenWithGrant,
   toRevocation,
   toSession,
   toUser,
@@ -461,6 +463,17 @@ export class PostgresStore implements Store {
   async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
     const [row] = await this.#rows('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
     return row && toRefreshToken(row);
+  }
+
+  async getRefreshTokenWithGrant(
+    tokenHash: string,
+  ): Promise<{ token: RefreshTokenRecord; grant: GrantRecord | undefined } | undefined> {
+    const [row] = await this.#rows(
+      `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
+       LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return row && toRefreshTokenWithGrant(row);
   }
 
   async rotateRefreshToken(

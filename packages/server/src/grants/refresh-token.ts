@@ -36,8 +36,12 @@ export function refreshTokenRefusal(
   return undefined;
 }
 
-async function liveGrant(ctx: Context, token: RefreshTokenRecord, now: number): Promise<GrantRecord> {
-  const grant = await ctx.store.getGrant(token.grant_id);
+function liveGrant(
+  ctx: Context,
+  token: RefreshTokenRecord,
+  grant: GrantRecord | undefined,
+  now: number,
+): GrantRecord {
   const refusal = refreshTokenRefusal(ctx, token, grant, now);
   if (refusal !== undefined || !grant) throw invalid(refusal ?? 'The refresh token has been revoked.');
   return grant;
@@ -76,10 +80,12 @@ export async function refreshTokenGrant(
     throw invalid('The refresh token is invalid.');
   const now = ctx.now();
   const tokenHash = ctx.secrets.hash(presented);
-  const token = await ctx.store.getRefreshToken(tokenHash);
+  // The token and its grant in one read (one round trip on PostgreSQL).
+  const found = await ctx.store.getRefreshTokenWithGrant(tokenHash);
+  const token = found?.token;
   // Another client's token is reported exactly like an unknown one: nothing leaks about it.
   if (!token || token.client_id !== client.client_id) throw invalid('The refresh token is invalid.');
-  const grant = await liveGrant(ctx, token, now);
+  const grant = liveGrant(ctx, token, found.grant, now);
   if (token.rotated_at !== undefined) return handleRotated(ctx, token, now);
 
   // A grant the user narrowed since this token was issued caps what the token still holds.

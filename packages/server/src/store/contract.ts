@@ -201,6 +201,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.getRefreshToken('rt-2'), undefined);
     });
 
+    test('a refresh token is read with its grant in one call; a token whose grant is gone comes without one', async () => {
+      await store.createGrant({ ...grant('g-with'), scope: 'tools:list tools:call', last_used_at: 7 });
+      const token = {
+        token_hash: 'rt-with',
+        grant_id: 'g-with',
+        client_id: 'c1',
+        scope: 'tools:list',
+        created_at: 3,
+        expires_at: 99999,
+      };
+      await store.saveRefreshToken(token);
+      assert.deepEqual(await store.getRefreshTokenWithGrant('rt-with'), {
+        token: await store.getRefreshToken('rt-with'),
+        grant: await store.getGrant('g-with'),
+      });
+      await store.saveRefreshToken({ ...token, token_hash: 'rt-orphan', grant_id: 'g-missing' });
+      const orphan = await store.getRefreshTokenWithGrant('rt-orphan');
+      assert.equal(orphan?.token.grant_id, 'g-missing');
+      assert.equal(orphan?.grant, undefined);
+      assert.equal(await store.getRefreshTokenWithGrant('rt-none'), undefined);
+    });
+
     test('refresh rotation is a compare-and-swap: 50 concurrent rotations of one token leave one successor', async () => {
       await store.createUser(user('user-1', 'rotating-user'));
       await store.createGrant({ ...grant('g-rot'), last_used_at: 1 });

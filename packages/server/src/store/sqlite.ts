@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { auditQuerySql, SQLITE_AUDIT } from './audit-query.ts';
 import {
   narrowedGrantScope,
+  REFRESH_TOKEN_WITH_GRANT_COLUMNS,
   type Row,
   toAudit,
   toAuditCount,
@@ -17,6 +18,7 @@ import {
   toInteraction,
   toKey,
   toRefreshToken,
+  toRefreshTokenWithGrant,
   toRevocation,
   toSession,
   toUser,
@@ -47,6 +49,17 @@ import type {
   Store,
   UserRecord,
 } from './types.ts';
+
+type RotationResult = Awaited<ReturnType<Store['rotateRefreshToken']>>;
+
+interface PendingRotation {
+  tokenHash: string;
+  successor: RefreshTokenRecord;
+  successorResponse: string;
+  now: number;
+  resolve(result: RotationResult): void;
+  reject(err: unknown): void;
+}
 
 const userVersion = (db: DatabaseSync) =>
   Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
@@ -111,6 +124,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Rotations already asked for are committed (and answered) before the file closes.
+    if (this.#rotations.length) this.#flushRotations();
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -433,32 +448,85 @@ export class SqliteStore implements Store {
     return row && toRefreshToken(row);
   }
 
-  async rotateRefreshToken(
+  async getRefreshTokenWithGrant(
+    tokenHash: string,
+  ): Promise<{ token: RefreshTokenRecord; grant: GrantRecord | undefined } | undefined> {
+    const row = this.#sql(
+      `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
+       LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = ?`,
+    ).get(tokenHash) as Row | undefined;
+    return row && toRefreshTokenWithGrant(row);
+  }
+
+  /**
+   * Group commit: rotations requested while the event loop was busy are applied together, in
+   * order, in one write transaction at the next turn of the loop, and each caller's promise
+   * settles only after that COMMIT. Each rotation keeps its own compare-and-swap (two rotations
+   * of one token in a batch: the first wins, the second sees it rotated), and the commit, the
+   * costly part (WAL frames, locks), is paid once per batch instead of once per rotation.
+   */
+  rotateRefreshToken(
     tokenHash: string,
     successor: RefreshTokenRecord,
     successorResponse: string,
     now: number,
-  ): ReturnType<Store['rotateRefreshToken']> {
-    return this.#transaction(() => {
-      const won = this.#sql(
-        `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_response = ?
-         WHERE token_hash = ? AND rotated_at IS NULL
-           AND EXISTS (SELECT 1 FROM grants JOIN users ON users.id = grants.subject
-                       WHERE grants.id = refresh_tokens.grant_id AND users.disabled = 0)`,
-      ).run(now, successor.token_hash, successorResponse, tokenHash);
-      if (won.changes === 1) {
-        this.#insertRefreshToken(successor);
-        this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, successor.grant_id);
-        return { status: 'rotated' } as const;
-      }
-      const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
-        | Row
-        | undefined;
-      if (!row) return { status: 'not_found' } as const;
-      // Unrotated, yet not rotated above: the grant's user is disabled or gone.
-      if (row.rotated_at === null) return { status: 'user_inactive' } as const;
-      return { status: 'already_rotated', token: toRefreshToken(row) } as const;
+  ): Promise<RotationResult> {
+    return new Promise((resolve, reject) => {
+      this.#rotations.push({ tokenHash, successor, successorResponse, now, resolve, reject });
+      if (this.#rotations.length === 1) setImmediate(this.#flushRotations);
     });
+  }
+
+  readonly #rotations: PendingRotation[] = [];
+
+  readonly #flushRotations = (): void => {
+    const batch = this.#rotations.splice(0);
+    if (!this.#db.isOpen) {
+      for (const r of batch) r.reject(new Error('The store is closed.'));
+      return;
+    }
+    let results: RotationResult[];
+    try {
+      results = this.#transaction(() => batch.map((r) => this.#rotate(r)));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err);
+        return;
+      }
+      // Something failed and the whole batch rolled back: each rotation again on its own, so a
+      // failure is reported to its own caller only.
+      for (const r of batch) {
+        try {
+          r.resolve(this.#transaction(() => this.#rotate(r)));
+        } catch (e) {
+          r.reject(e);
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as RotationResult);
+  };
+
+  /** One compare-and-swap rotation, inside the caller's write transaction. */
+  #rotate({ tokenHash, successor, successorResponse, now }: PendingRotation): RotationResult {
+    const won = this.#sql(
+      `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_response = ?
+       WHERE token_hash = ? AND rotated_at IS NULL
+         AND EXISTS (SELECT 1 FROM grants JOIN users ON users.id = grants.subject
+                     WHERE grants.id = refresh_tokens.grant_id AND users.disabled = 0)`,
+    ).run(now, successor.token_hash, successorResponse, tokenHash);
+    if (won.changes === 1) {
+      this.#insertRefreshToken(successor);
+      this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, successor.grant_id);
+      return { status: 'rotated' };
+    }
+    const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
+      | Row
+      | undefined;
+    if (!row) return { status: 'not_found' };
+    // Unrotated, yet not rotated above: the grant's user is disabled or gone.
+    if (row.rotated_at === null) return { status: 'user_inactive' };
+    return { status: 'already_rotated', token: toRefreshToken(row) };
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
