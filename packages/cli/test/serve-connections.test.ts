@@ -26,7 +26,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('issue #12: gatehouse serve wires the gateway to the token vault: a caller without a connection gets a tool error naming <issuer>/connect/<id>, and the upstream gets nothing', async () => {
+test('issue #12: gatehouse serve wires the gateway to the token vault: a caller without a connection gets the URL elicitation error naming <issuer>/connect/<id>, and the upstream gets nothing', async () => {
   const received: Array<string | null> = [];
   const handler = createMcpHandler(() => tokenUpstream());
   const http = createServer();
@@ -77,12 +77,15 @@ test('issue #12: gatehouse serve wires the gateway to the token vault: a caller 
       }),
     );
     try {
-      const result = (await client.callTool({ name: 'credential', arguments: {} })) as {
-        content: { text: string }[];
-        isError?: boolean;
-      };
-      assert.equal(result.isError, true);
-      assert.match(result.content[0]?.text ?? '', new RegExp(`connect it at ${issuer}/connect/github `));
+      // A 2025-era client: the 2025-11-25 URL elicitation error, whose message names the page too.
+      await assert.rejects(
+        client.callTool({ name: 'credential', arguments: {} }),
+        (err: Error & { code?: number }) => {
+          assert.equal(err.code, -32042);
+          assert.match(err.message, new RegExp(`connect it at ${issuer}/connect/github `));
+          return true;
+        },
+      );
     } finally {
       await client.close();
     }

@@ -234,18 +234,16 @@ describe('gateway: upstream tokens from the vault', () => {
     );
   });
 
-  test('issue #12: without a connection, tools/call is an isError result and tools/list a JSON-RPC error, both naming the connect page; nothing reaches the upstream', async () => {
+  test('issue #12: without a connection, tools/call and tools/list answer JSON-RPC errors naming the connect page; nothing reaches the upstream', async () => {
     const dave = await userToken('api');
     vault.delete(dave.userId);
     received.length = 0;
     const client = await connect('api', dave.token);
     try {
-      const result = (await client.callTool({ name: 'credential', arguments: {} })) as {
-        content: Array<{ text: string }>;
-        isError?: boolean;
-      };
-      assert.equal(result.isError, true);
-      assert.match(result.content[0]?.text ?? '', new RegExp(`connect it at ${as.issuer}/connect/github`));
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.match(err.message, new RegExp(`connect it at ${as.issuer}/connect/github`));
+        return true;
+      });
       await assert.rejects(client.listTools(), (err: Error) => {
         assert.match(err.message, new RegExp(`${as.issuer}/connect/github`));
         return true;
@@ -261,13 +259,11 @@ describe('gateway: upstream tokens from the vault', () => {
     vault.set(erin.userId, { broken: `${as.issuer}/connect/github` });
     const client = await connect('cli', erin.token);
     try {
-      const result = (await client.callTool({ name: 'credential', arguments: {} })) as {
-        content: Array<{ text: string }>;
-        isError?: boolean;
-      };
-      assert.equal(result.isError, true);
-      assert.match(result.content[0]?.text ?? '', new RegExp(`reconnect it at ${as.issuer}/connect/github`));
-      assert.doesNotMatch(result.content[0]?.text ?? '', /cli-/);
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.match(err.message, new RegExp(`reconnect it at ${as.issuer}/connect/github`));
+        assert.doesNotMatch(err.message, /cli-/);
+        return true;
+      });
     } finally {
       await client.close();
     }

@@ -9,7 +9,9 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { defaultScopes } from '@gatehouse/core';
 import { toNodeListener } from '@gatehouse/resource';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client, ProtocolError, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { authorize, tokenRequest } from '../../../e2e/helpers/agent.ts';
 import { type InProcessServer, startInProcess } from '../../../e2e/helpers/in-process.ts';
@@ -111,8 +113,14 @@ async function signIn(username: string): Promise<{ userId: string; token: string
   return { userId, token: token.body.access_token as string };
 }
 
-async function connect(token: string): Promise<Client> {
-  const client = new Client({ name: 'vault-gateway-test', version: '1.0.0' });
+/** The SDK v2 client: 2025-11-25 by default (`initialize`), or pinned to the stateless 2026-07-28. */
+const MODERN = { versionNegotiation: { mode: { pin: '2026-07-28' } } } as const;
+
+async function connect(
+  token: string,
+  options: ConstructorParameters<typeof Client>[1] = {},
+): Promise<Client> {
+  const client = new Client({ name: 'vault-gateway-test', version: '1.0.0' }, options);
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
       requestInit: { headers: { authorization: `Bearer ${token}` } },
@@ -155,13 +163,19 @@ describe('gateway with the token vault', () => {
     }
   });
 
-  test('issue #12: a user who has not connected gets an isError result naming the connect page; a disabled user’s tokens serve no one', async () => {
+  test('issue #12: a client that cannot be sent to the connect page gets a JSON-RPC error naming it; a disabled user’s tokens serve no one', async () => {
     const bob = await signIn('bob');
-    const client = await connect(bob.token);
+    // 2026-07-28 without `elicitation.url`: nothing to send the user to the page with.
+    const client = await connect(bob.token, MODERN);
     try {
-      const missing = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
-      assert.equal(missing.isError, true);
-      assert.match(missing.content[0]?.text ?? '', new RegExp(`connect it at ${as.issuer}/connect/github`));
+      received.length = 0;
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.ok(ProtocolError.isInstance(err), String(err));
+        assert.match(err.message, new RegExp(`connect it at ${as.issuer}/connect/github`));
+        assert.equal((err as ProtocolError).code, -32603);
+        return true;
+      });
+      assert.deepEqual(received, [], 'the upstream is not called without the user’s token');
 
       await as.as.vault.save(bob.userId, 'github', { access_token: 'bob-access', expires_in: 3600 });
       const connected = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
@@ -174,10 +188,109 @@ describe('gateway with the token vault', () => {
       // guard): the vault no longer hands the user's upstream token to anyone.
       assert.equal(await as.store.setUserDisabled(bob.userId, true), true);
       received.length = 0;
-      const disabled = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
-      assert.equal(disabled.isError, true);
-      assert.doesNotMatch(disabled.content[0]?.text ?? '', /bob-access/);
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.doesNotMatch(err.message, /bob-access/);
+        return true;
+      });
       assert.deepEqual(received, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('MCP URL-mode elicitation (2026-07-28 input_required), issue #12: a client declaring elicitation.url is sent to the connect page in the middle of the tool call, and the call completes once the user has connected', async () => {
+    const carol = await signIn('carol');
+    const asked: Array<{ mode?: string; url?: string; message?: string }> = [];
+    const client = new Client(
+      { name: 'vault-gateway-test', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } }, ...MODERN },
+    );
+    client.setRequestHandler('elicitation/create', async (request) => {
+      asked.push(request.params as { mode?: string; url?: string; message?: string });
+      // The user opens the page and connects in the browser, a moment after the client's accept:
+      // the retried call waits for the connection instead of failing.
+      setTimeout(
+        () =>
+          void as.as.vault.save(carol.userId, 'github', { access_token: 'carol-access', expires_in: 3600 }),
+        1200,
+      );
+      return { action: 'accept' };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
+        requestInit: { headers: { authorization: `Bearer ${carol.token}` } },
+      }),
+    );
+    try {
+      const result = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
+      assert.equal(asked.length, 1);
+      assert.equal(asked[0]?.mode, 'url');
+      assert.equal(asked[0]?.url, `${as.issuer}/connect/github`);
+      assert.match(asked[0]?.message ?? '', /needs your account/);
+      assert.equal(
+        (JSON.parse(result.content[0]?.text ?? '{}') as Seen).authorization,
+        'Bearer carol-access',
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('MCP URL-mode elicitation, issue #12: declining to connect ends the call with the error naming the page, and nothing reaches the upstream', async () => {
+    const dave = await signIn('dave');
+    const client = new Client(
+      { name: 'vault-gateway-test', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } }, ...MODERN },
+    );
+    let asked = 0;
+    client.setRequestHandler('elicitation/create', async () => {
+      asked++;
+      return { action: 'decline' };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
+        requestInit: { headers: { authorization: `Bearer ${dave.token}` } },
+      }),
+    );
+    received.length = 0;
+    try {
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.match(err.message, new RegExp(`connect it at ${as.issuer}/connect/github`));
+        return true;
+      });
+      assert.equal(asked, 1, 'the user was asked once');
+      assert.deepEqual(received, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('MCP 2025-11-25 URLElicitationRequiredError (-32042), issue #12: a 2025-era client (SDK v1) gets the connect page as a URL elicitation in the error', async () => {
+    const erin = await signIn('erin');
+    const client = new V1Client(
+      { name: 'vault-gateway-v1', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } } },
+    );
+    await client.connect(
+      new V1Transport(new URL(`${as.issuer}/mcp/github`), {
+        requestInit: { headers: { authorization: `Bearer ${erin.token}` } },
+      }),
+    );
+    try {
+      await assert.rejects(
+        client.callTool({ name: 'credential', arguments: {} }),
+        (err: Error & { code?: number; data?: unknown }) => {
+          assert.equal(err.code, -32042, String(err));
+          const data = err.data as {
+            elicitations?: Array<{ mode: string; url: string; elicitationId: string }>;
+          };
+          assert.equal(data.elicitations?.[0]?.mode, 'url');
+          assert.equal(data.elicitations?.[0]?.url, `${as.issuer}/connect/github`);
+          assert.ok(data.elicitations?.[0]?.elicitationId);
+          assert.match(err.message, new RegExp(`${as.issuer}/connect/github`));
+          return true;
+        },
+      );
     } finally {
       await client.close();
     }

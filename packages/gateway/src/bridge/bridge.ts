@@ -16,6 +16,7 @@ import { titleOf } from '../scopes.ts';
 import { UpstreamError } from '../upstream/errors.ts';
 import { InFlightRequests } from './cancellation.ts';
 import type { ToolCatalogue } from './catalogue.ts';
+import { connectFirst } from './connect-first.ts';
 import { asJsonRpcError, toolErrorResult, upstreamFailure } from './errors.ts';
 import { listFilter } from './filter.ts';
 import { progressTokenOf, TOOL_RESULT_AS_IS, upstreamParams, upstreamRequestOptions } from './forward.ts';
@@ -96,6 +97,17 @@ export function createBridge(options: BridgeOptions): Bridge {
       instructions: client.getInstructions(),
     };
     return client;
+  }
+
+  /** Whether the user's upstream account for this server is usable now (asked while a call waits for it). */
+  async function isConnected(auth: AuthInfo, signal: AbortSignal): Promise<boolean> {
+    try {
+      await connect(auth, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof UpstreamError && err.connectUrl !== undefined) return false;
+      throw err;
+    }
   }
 
   /**
@@ -196,18 +208,23 @@ export function createBridge(options: BridgeOptions): Bridge {
         return { ...result, tools: filter.tools(result.tools) };
       });
       on('tools/call', async (request, ctx) => {
+        const call = () =>
+          forward(auth, ctx, 'tools/call', request.params, audited('tools/call', request.params));
         try {
-          return await forward(
-            auth,
-            ctx,
-            'tools/call',
-            request.params,
-            audited('tools/call', request.params),
-          );
+          return await call();
         } catch (err) {
+          if (!(err instanceof UpstreamError)) throw err;
+          // The user's upstream account is needed first: send them to connect it (connect-first.ts).
+          if (err.connectUrl !== undefined) {
+            return connectFirst({
+              failure: err as UpstreamError & { connectUrl: string },
+              ctx,
+              connected: (signal) => isConnected(auth, signal),
+              retry: call,
+            });
+          }
           // The upstream could not run the tool: the model reads why, as the tool's result.
-          if (err instanceof UpstreamError) return toolErrorResult(err);
-          throw err;
+          return toolErrorResult(err);
         }
       });
     }

@@ -28,12 +28,14 @@ export function connectionError(
       server,
       'not_connected',
       `The MCP server "${server}" needs your account on its upstream service: connect it at ${credential.missing} and try again.`,
+      credential.missing,
     );
   }
   return new UpstreamError(
     server,
     'not_connected',
     `The connection of the MCP server "${server}" to its upstream service stopped working: reconnect it at ${credential.broken} and try again.`,
+    credential.broken,
   );
 }
 

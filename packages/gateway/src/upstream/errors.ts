@@ -14,12 +14,15 @@ export class UpstreamError extends Error {
   readonly reason: UpstreamErrorReason;
   /** The configured name of the server. */
   readonly server: string;
+  /** For `not_connected`: the page where the user connects (or reconnects) the upstream account. */
+  readonly connectUrl: string | undefined;
 
-  constructor(server: string, reason: UpstreamErrorReason, message: string) {
+  constructor(server: string, reason: UpstreamErrorReason, message: string, connectUrl?: string) {
     super(message);
     this.name = 'UpstreamError';
     this.server = server;
     this.reason = reason;
+    this.connectUrl = connectUrl;
   }
 }
 
