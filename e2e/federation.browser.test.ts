@@ -33,7 +33,9 @@ before(async () => {
         dangerouslyAllowInsecureHttp: true,
       },
     ],
-    // The same provider also stands in for an upstream API's authorization server (the vault).
+    // The same provider also stands in for an upstream API's authorization server (the vault),
+    // which the MCP server calls as the user: its consent page offers to connect it.
+    connectionsOf: () => ['github'],
     connections: new Map([
       [
         'github',
@@ -71,7 +73,7 @@ after(async () => {
   await idp?.close();
 });
 
-test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; approving returns a code; the user then connects an upstream API account from connected apps', {
+test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; the user connects the upstream API account the server uses from the consent page, then approving returns a code', {
   skip,
 }, async () => {
   idp.signInAs = '9b2c-erin';
@@ -94,6 +96,14 @@ test('MCP authorization (confused deputy): after a silent upstream sign-in, Gate
   await page.waitForSelector('button[value="approve"]', { timeout: 20_000 });
   assert.match(await page.content(), /Research Assistant/);
   await screenshot(page, 'federation-consent');
+
+  // Issue #12, the connect step during consent: through the upstream API's authorization server
+  // and back to the same consent page, now showing the account connected.
+  const consentUrl = page.url();
+  await page.click('a:text-is("Connect your github account")');
+  await page.waitForSelector('li[data-connection="github"][data-state="active"]', { timeout: 20_000 });
+  assert.equal(page.url(), consentUrl, 'back on the consent page');
+  await screenshot(page, 'consent-connected');
   const reached = page.waitForURL((url) => url.href.startsWith(`${app.url}/callback`), { timeout: 20_000 });
   await page.click('button:text-is("Approve")');
   await reached;
@@ -103,11 +113,8 @@ test('MCP authorization (confused deputy): after a silent upstream sign-in, Gate
   const identity = await gh.store.getIdentity('keycloak', '9b2c-erin');
   assert.equal((await gh.store.getUser(identity?.user_id ?? ''))?.username, 'erin');
 
-  // Issue #12, the connect step: from the connected-apps page, through the upstream API's
-  // authorization server, back with the connection active; no token value on the page.
+  // The connected-apps page lists the connection active, and no page shows the token.
   await page.goto(`${gh.issuer}/account/apps`);
-  await page.click('a:text-is("Connect github")');
-  await page.waitForURL((url) => url.href.startsWith(`${gh.issuer}/account/apps`), { timeout: 20_000 });
   await page.waitForSelector('li.connection[data-provider="github"] .state.active', { timeout: 20_000 });
   await screenshot(page, 'vault-connected');
   const row = await gh.store.getConnection(identity?.user_id ?? '', 'github');
