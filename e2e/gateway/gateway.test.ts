@@ -250,11 +250,12 @@ test('audit trail: `gatehouse audit tail --json` holds each tools/call through t
     assert.equal(event.detail?.outcome, 'allowed');
     assert.equal(typeof event.detail?.duration_ms, 'number');
     assert.ok(event.client_id, 'the client is recorded');
-    // audit.arguments = "hashed" on this server: a SHA-256 of the arguments, never the values.
-    assert.match(String(event.detail?.arguments_sha256), /^[0-9a-f]{64}$/);
+    // audit.arguments = "hashed" on this server: an HMAC of the arguments under a key from the
+    // master secret, never the values (nor a plain hash that a guess could be checked against).
+    assert.match(String(event.detail?.arguments_hmac), /^[A-Za-z0-9_-]{43}$/);
   }
   assert.equal(write.detail?.outcome, 'denied');
-  assert.equal(write.detail?.arguments_sha256, undefined, 'audit.arguments defaults to none');
+  assert.equal(write.detail?.arguments_hmac, undefined, 'audit.arguments defaults to none');
   assert.doesNotMatch(audit.output, new RegExp(SECRET_ARGUMENT));
   assert.doesNotMatch(audit.output, /"a":40|"message"/);
 });

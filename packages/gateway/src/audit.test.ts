@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { argumentsSha256, auditedCall, callEvent, canonicalJson } from './audit.ts';
+import { auditedCall, callEvent, canonicalJson, ephemeralArgumentsMac } from './audit.ts';
 
 test('RFC 8785: canonical JSON sorts members, drops whitespace, keeps ECMAScript number and string forms', () => {
   assert.equal(
@@ -9,8 +9,7 @@ test('RFC 8785: canonical JSON sorts members, drops whitespace, keeps ECMAScript
     '{"a":{"c":0.1,"d":1e+21},"b":[1,"x",null]}',
   );
   assert.equal(canonicalJson({ '\u00e9': 1, z: 2, '\u20ac': 3 }), '{"z":2,"\u00e9":1,"\u20ac":3}');
-  assert.equal(argumentsSha256({ b: 2, a: 1 }), argumentsSha256({ a: 1, b: 2 }));
-  assert.equal(argumentsSha256({ a: 1 }), createHash('sha256').update('{"a":1}').digest('hex'));
+  assert.equal(canonicalJson({ b: 2, a: 1 }), canonicalJson({ a: 1, b: 2 }));
 });
 
 test('audit: tools/call, resources/read and prompts/get are recorded with what they name; other methods are not', () => {
@@ -37,14 +36,25 @@ test('audit: argument values never reach the event; with hashing only their SHA-
     userId: 'u',
     clientId: 'c',
   };
-  const plain = callEvent({ ...base, hashArguments: false });
+  const plain = callEvent({ ...base });
   assert.deepEqual(plain, {
     type: 'mcp.call',
     user_id: 'u',
     client_id: 'c',
     detail: { server: 's', method: 'tools/call', name: 'q', outcome: 'allowed', duration_ms: 3 },
   });
-  const hashed = callEvent({ ...base, hashArguments: true });
-  assert.equal(hashed.detail.arguments_sha256, argumentsSha256({ password: 'hunter2' }));
+  const mac = ephemeralArgumentsMac();
+  const hashed = callEvent({ ...base, argumentsMac: mac });
+  assert.equal(hashed.detail.arguments_hmac, mac('{"password":"hunter2"}'));
   assert.doesNotMatch(JSON.stringify([plain, hashed]), /hunter2/);
+  // Keyed: without the key, hashing a guess does not find the value again.
+  assert.notEqual(
+    hashed.detail.arguments_hmac,
+    createHash('sha256').update('{"password":"hunter2"}').digest('base64url'),
+  );
+  assert.notEqual(
+    hashed.detail.arguments_hmac,
+    ephemeralArgumentsMac()('{"password":"hunter2"}'),
+    'another key, another hash',
+  );
 });

@@ -1,10 +1,11 @@
 /**
  * The gateway's audit trail: one event per `tools/call`, `resources/read` and `prompts/get`, with
  * who called, what, the outcome and how long it took. Argument values are never recorded (they may
- * hold secrets); with `audit.arguments: 'hashed'` a SHA-256 of their canonical JSON is, so equal
- * calls can be matched without revealing them.
+ * hold secrets); with `audit.arguments: 'hashed'` a keyed hash (HMAC) of their canonical JSON is, so
+ * equal calls can be matched without revealing them. Keyed, because a plain hash of a short secret
+ * (a password, a PIN) is found again by hashing guesses: without the key nobody can test one.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { McpOperation } from '@gatehouse/resource';
 
 export type GatewayAuditOutcome = 'allowed' | 'denied' | 'upstream_error';
@@ -19,7 +20,7 @@ export interface GatewayAuditEvent {
     name?: string;
     outcome: GatewayAuditOutcome;
     duration_ms: number;
-    arguments_sha256?: string;
+    arguments_hmac?: string;
   };
 }
 
@@ -65,20 +66,25 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Hex SHA-256 of the arguments' canonical JSON (absent arguments hash as `{}`). */
-export function argumentsSha256(args: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson(args ?? {}))
-    .digest('hex');
+/** A keyed hash of a call's arguments, given their canonical JSON (absent arguments are `{}`). */
+export type ArgumentsMac = (canonical: string) => string;
+
+/**
+ * An HMAC-SHA256 under a key of its own, for a gateway not given one from the master secret: the
+ * hashes then match within this process only.
+ */
+export function ephemeralArgumentsMac(): ArgumentsMac {
+  const key = randomBytes(32);
+  return (canonical) => createHmac('sha256', key).update(canonical).digest('base64url');
 }
 
-/** Builds the event for one call; `hashArguments` per the server's `audit.arguments`. */
+/** Builds the event for one call; `argumentsMac` when the server's `audit.arguments` is `hashed`. */
 export function callEvent(options: {
   server: string;
   call: AuditedCall;
   outcome: GatewayAuditOutcome;
   durationMs: number;
-  hashArguments: boolean;
+  argumentsMac?: ArgumentsMac | undefined;
   userId?: string | undefined;
   clientId?: string | undefined;
 }): GatewayAuditEvent {
@@ -93,7 +99,9 @@ export function callEvent(options: {
       ...(call.name !== undefined ? { name: call.name } : {}),
       outcome: options.outcome,
       duration_ms: Math.max(0, Math.round(options.durationMs)),
-      ...(options.hashArguments ? { arguments_sha256: argumentsSha256(call.arguments) } : {}),
+      ...(options.argumentsMac
+        ? { arguments_hmac: options.argumentsMac(canonicalJson(call.arguments ?? {})) }
+        : {}),
     },
   };
 }

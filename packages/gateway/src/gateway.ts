@@ -11,7 +11,13 @@
 import type { RevocationSource, ScopeDefinition } from '@gatehouse/core';
 import { errorResponse, OAuthError, readBodyBytes, utf8 } from '@gatehouse/core';
 import { type AuthInfo, createGuard, type Guard, readMcpOperations } from '@gatehouse/resource';
-import { auditedCall, callEvent, type GatewayAuditEvent } from './audit.ts';
+import {
+  type ArgumentsMac,
+  auditedCall,
+  callEvent,
+  ephemeralArgumentsMac,
+  type GatewayAuditEvent,
+} from './audit.ts';
 import { createBridge } from './bridge/bridge.ts';
 import { ToolCatalogue } from './bridge/catalogue.ts';
 import type { McpServerConfig } from './config/schema.ts';
@@ -70,6 +76,12 @@ export interface GatewayOptions {
   /** Receives every `tools/call`, `resources/read` and `prompts/get`, allowed or not. */
   audit(event: GatewayAuditEvent): void;
   /**
+   * The keyed hash of a call's arguments for servers with `audit.arguments: "hashed"`, e.g. an
+   * HMAC under a key derived from the master secret, so hashes match across restarts and
+   * instances. Default: an HMAC under a random key of this process.
+   */
+  argumentsMac?: ArgumentsMac;
+  /**
    * The token vault, for servers with a `connection`: the user's current upstream token, or the
    * page where they connect (`missing`) or reconnect (`broken`) it. Asked on every upstream call;
    * the token goes to the upstream only (`Authorization: Bearer` over HTTP, the connection's `env`
@@ -98,6 +110,7 @@ export interface GatewayOptions {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const issuer = options.issuer.replace(/\/$/, '');
+  const macArguments = options.argumentsMac ?? ephemeralArgumentsMac();
   const now = options.now ?? Date.now;
   const pool = new UpstreamPool({
     servers: options.servers,
@@ -132,6 +145,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const sign = options.signIdentityAssertion?.bind(options);
     if (config.identityAssertion === true && (!upstreamUrl || !sign))
       throw new TypeError(`mcpServers.${name}.identityAssertion needs a url and signIdentityAssertion`);
+    const hashed = (config.audit?.arguments ?? serverDefaults.audit.arguments) === 'hashed';
+    const argumentsMac = hashed ? macArguments : undefined;
     const bridge = createBridge({
       server: name,
       config,
@@ -139,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       catalogue,
       upstreams: pool,
       audit: options.audit,
+      argumentsMac,
       ...(config.identityAssertion === true && upstreamUrl && sign
         ? {
             identityAssertion: (auth: AuthInfo) =>
@@ -147,7 +163,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         : {}),
       onError: (err) => options.log?.(name, `bridge: ${describe(err)}`),
     });
-    const hashArguments = (config.audit?.arguments ?? serverDefaults.audit.arguments) === 'hashed';
 
     /** A 403 from the guard is a denied call: recorded with who tried, like an allowed one. */
     async function auditDenied(request: Request, text: string, denied: Response): Promise<void> {
@@ -164,7 +179,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const who = auth instanceof Response ? {} : { userId: auth.subject, clientId: auth.clientId };
       for (const call of calls)
         options.audit(
-          callEvent({ server: name, call, outcome: 'denied', durationMs: 0, hashArguments, ...who }),
+          callEvent({ server: name, call, outcome: 'denied', durationMs: 0, argumentsMac, ...who }),
         );
     }
 

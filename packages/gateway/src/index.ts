@@ -2,7 +2,7 @@
  * @gatehouse/gateway: each entry of a Gatehouse configuration file's `mcpServers` served at
  * `/mcp/<name>` behind the guard. Each part adds its exports here.
  */
-export { argumentsSha256, canonicalJson, type GatewayAuditEvent } from './audit.ts';
+export { type ArgumentsMac, canonicalJson, type GatewayAuditEvent } from './audit.ts';
 export { accessTokenTtlProblem, DURATION_HELP, parseDuration } from './config/duration.ts';
 export { ConfigError, type ConfigIssue } from './config/errors.ts';
 export { loadConfig, parseConfig } from './config/load.ts';

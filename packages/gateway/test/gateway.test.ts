@@ -530,9 +530,9 @@ describe('gateway: audit trail', () => {
       assert.equal(event.user_id, clientId);
       assert.equal(event.client_id, clientId);
       assert.equal(typeof event.detail.duration_ms, 'number');
-      assert.match(event.detail.arguments_sha256 ?? '', /^[0-9a-f]{64}$/);
+      assert.match(event.detail.arguments_hmac ?? '', /^[A-Za-z0-9_-]{43}$/);
     }
-    assert.equal(audit[3]?.detail.arguments_sha256, undefined, 'not hashed unless configured');
+    assert.equal(audit[3]?.detail.arguments_hmac, undefined, 'not hashed unless configured');
     assert.doesNotMatch(JSON.stringify(audit), /secret-/);
   });
 });

@@ -65,6 +65,8 @@ export async function createServedGateway(
     // The guards read the AS's metadata and keys in process, as the demo's does.
     fetch: (input, init) => as().fetch(new Request(input, init)),
     audit: (event) => as().context.audit(event),
+    // Keyed by the master secret: equal arguments hash alike across restarts and instances.
+    argumentsMac: (canonical) => as().context.secrets.mac('audit-arguments', canonical),
     // The vault answers by connection id; the gateway asks by server name.
     credentials: (server, userId) => {
       const connection = connections.get(server);

@@ -8,7 +8,13 @@
 import type { AuthInfo, GuardedRequest, McpScopeManifest } from '@gatehouse/resource';
 import type { Client, RequestOptions, ServerCapabilities } from '@modelcontextprotocol/client';
 import { createMcpHandler, isLegacyRequest, Server, type ServerContext } from '@modelcontextprotocol/server';
-import { type AuditedCall, auditedCall, callEvent, type GatewayAuditEvent } from '../audit.ts';
+import {
+  type ArgumentsMac,
+  type AuditedCall,
+  auditedCall,
+  callEvent,
+  type GatewayAuditEvent,
+} from '../audit.ts';
 import type { McpServerConfig } from '../config/schema.ts';
 import { serverDefaults } from '../config/schema.ts';
 import { withIdentityAssertion } from '../identity.ts';
@@ -36,6 +42,8 @@ export interface BridgeOptions {
   catalogue: ToolCatalogue;
   upstreams: UpstreamClients;
   audit(event: GatewayAuditEvent): void;
+  /** Set when the server's `audit.arguments` is `hashed`: the keyed hash its events carry. */
+  argumentsMac?: ArgumentsMac | undefined;
   /** The identity assertion for one call, for HTTP upstreams configured with `identityAssertion`. */
   identityAssertion?: (auth: AuthInfo) => Promise<string>;
   /** Failures of the SDK's serving (never carries the token). */
@@ -85,7 +93,6 @@ export function createBridge(options: BridgeOptions): Bridge {
   const { server: name, config, manifest, catalogue, upstreams } = options;
   const timeoutMs = config.timeoutMs ?? serverDefaults.timeoutMs;
   const transport = config.url ? 'http' : 'stdio';
-  const hashArguments = (config.audit?.arguments ?? serverDefaults.audit.arguments) === 'hashed';
   const inFlight = new InFlightRequests();
   // Learned from the first connection; the same for every user of a server.
   let upstreamInfo: { capabilities: ServerCapabilities; instructions?: string | undefined } | undefined;
@@ -156,7 +163,7 @@ export function createBridge(options: BridgeOptions): Bridge {
             call,
             outcome,
             durationMs: performance.now() - started,
-            hashArguments,
+            argumentsMac: options.argumentsMac,
             userId: auth.subject,
             clientId: auth.clientId,
           }),
