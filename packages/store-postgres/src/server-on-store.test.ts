@@ -226,6 +226,42 @@ function scenarios(name: string, open: () => Promise<Store>): void {
       assert.equal((await server.redeem({ code, code_verifier: browser.code_verifier })).status, 200);
     });
 
+    test('RFC 9700 §4.14.2: 50 parallel refreshes of one token over HTTP end with one successor, which every one of them receives', async () => {
+      const user = await server.addUser();
+      const first = (await (await server.redeem(await server.code(user))).json()) as {
+        refresh_token: string;
+      };
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          server.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token }),
+        ),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(50).fill(200),
+      );
+      const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+        access_token: string;
+        refresh_token: string;
+      }[];
+      const successors = new Set(bodies.map((b) => b.refresh_token));
+      assert.equal(successors.size, 1, 'one successor');
+      assert.equal(
+        new Set(bodies.map((b) => b.access_token)).size,
+        1,
+        'the retries get the very same response',
+      );
+      const [grant] = await server.store.listGrants({ subject: user.id });
+      assert.ok(grant && grant.revoked_at === undefined, 'the grant lives on');
+      // The successor works once; the first token, presented again after it, is reuse.
+      const [successor] = [...successors];
+      const next = await server.token({ grant_type: 'refresh_token', refresh_token: successor as string });
+      assert.equal(next.status, 200);
+      const reuse = await server.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+      assert.equal(reuse.status, 400);
+      assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
+    });
+
     test('RFC 6749 §5.2: a code issued before its user was disabled or removed is invalid_grant at the token endpoint', async () => {
       for (const change of ['disable', 'remove'] as const) {
         const user = await server.addUser();
