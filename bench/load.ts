@@ -81,7 +81,8 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const result = await autocannon({
-    url: url.origin,
+    // autocannon spreads connections over several URLs (round robin); its types know only one.
+    url: (job.origins ?? url.origin) as string,
     connections: job.connections,
     pipelining: 1,
     duration: job.seconds,

@@ -2,7 +2,7 @@
  * Child processes of the benchmark: starting them, talking to them, reading their CPU time.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { MintReply, ReadyMessage } from './protocol.ts';
 
 /** Every child runs with the same Node binary and environment. */
@@ -28,6 +28,39 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds used so far by each process of this name (e.g. `postgres`: the server and its
+ * backends), by pid, from /proc; undefined off Linux. Diff two with {@link cpuSecondsBetween}.
+ */
+export function processCpuSeconds(name: string): Map<string, number> | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return undefined;
+  }
+  const byPid = new Map<string, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byPid.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks);
+    } catch {}
+  }
+  return byPid;
+}
+
+/**
+ * CPU seconds used between two {@link processCpuSeconds} readings by the processes alive at the
+ * second (those started in between count whole; those that exited in between are not seen).
+ */
+export function cpuSecondsBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
 }
 
 /** Waits for the first message of a given type from a forked child, failing if it exits first. */

@@ -44,6 +44,8 @@ export interface LoadJob {
   type: 'job';
   id: number;
   tokenEndpoint: string;
+  /** Several instances of one server: the connections are spread over these origins, round robin. */
+  origins?: string[];
   resource: string;
   /** `Basic …` (client_secret_basic, RFC 6749 §2.3.1). */
   authorization: string;

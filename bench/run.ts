@@ -14,6 +14,8 @@
  *          --contender gatehouse|oidc-provider|ceiling (repeatable; default all, and only then are targets judged)
  *          --profile DIR (Gatehouse's server runs with --cpu-prof and writes its profile to DIR)
  *          --only-token-endpoint (skip the PostgreSQL, guard and gateway parts that otherwise follow)
+ *          --postgres NAME:INSTANCES:URL (repeatable; used by bench/postgres.ts) adds a contender NAME:
+ *            Gatehouse with INSTANCES `gatehouse serve` processes on the PostgreSQL store URL
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,7 +24,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { startGatehouse } from './contenders/gatehouse.ts';
-import { cpuSeconds, forkChild, nextMessage, startForkedContender, stopChild } from './processes.ts';
+import {
+  cpuSeconds,
+  cpuSecondsBetween,
+  forkChild,
+  nextMessage,
+  processCpuSeconds,
+  startForkedContender,
+  stopChild,
+} from './processes.ts';
 import { BENCH_SCOPE, type LoadJob, type LoadResult, type ReadyMessage, type Scenario } from './protocol.ts';
 import {
   checkTarget,
@@ -46,6 +56,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', multiple: true },
     contender: { type: 'string', multiple: true },
     'only-token-endpoint': { type: 'boolean', default: false },
+    postgres: { type: 'string', multiple: true },
   },
 });
 const rounds = Number(values.rounds);
@@ -59,15 +70,28 @@ for (const [name, value] of Object.entries({ rounds, seconds, connections })) {
 const ALL_SCENARIOS: Scenario[] = ['client_credentials', 'refresh_token'];
 const SCENARIOS = ALL_SCENARIOS.filter((s) => !values.scenario || values.scenario.includes(s));
 if (SCENARIOS.length === 0) throw new Error(`--scenario must be one of ${ALL_SCENARIOS.join(', ')}`);
+/** Issue #14's targets for the token endpoint (PostgreSQL ÷ SQLite is judged in bench/postgres.ts). */
 const TARGETS: Target[] = [
-  { scenario: 'client_credentials', subject: 'gatehouse', baseline: 'oidc-provider', factor: 2 },
-  { scenario: 'client_credentials', subject: 'gatehouse', baseline: 'ceiling', factor: 0.8 },
-  { scenario: 'refresh_token', subject: 'gatehouse', baseline: 'ceiling', factor: 0.5 },
+  { scenario: 'refresh_token', subject: 'gatehouse', baseline: 'oidc-provider', factor: 1.0 },
+  { scenario: 'refresh_token', subject: 'gatehouse', baseline: 'ceiling', factor: 0.45 },
+  { scenario: 'client_credentials', subject: 'gatehouse', baseline: 'ceiling', factor: 0.85 },
 ];
+
+/** `--postgres NAME:INSTANCES:URL`: Gatehouse contenders on PostgreSQL. */
+const POSTGRES = (values.postgres ?? []).map((spec) => {
+  const [, name, instances, url] = /^([\w-]+):(\d+):(.+)$/.exec(spec) ?? [];
+  if (!name || !url) throw new Error(`--postgres must be NAME:INSTANCES:URL, not ${spec}`);
+  return { name, instances: Number(instances), url };
+});
 
 interface Contender {
   name: string;
-  pid: number | undefined;
+  /** Every process of the contender (several for several instances). */
+  pids: (number | undefined)[];
+  /** The origins of several instances, over which the load is spread. */
+  origins?: string[] | undefined;
+  /** Measure PostgreSQL's CPU too. */
+  database?: boolean;
   ready: ReadyMessage;
   mint(count: number): Promise<string[]>;
   stop(): Promise<void>;
@@ -78,7 +102,7 @@ const basic = (r: ReadyMessage) =>
 
 async function forked(file: string, name: string): Promise<Contender> {
   const c = await startForkedContender(resolve(here, 'contenders', file), name);
-  return { name, pid: c.child.pid, ready: c.ready, mint: c.mint, stop: () => stopChild(c.child) };
+  return { name, pids: [c.child.pid], ready: c.ready, mint: c.mint, stop: () => stopChild(c.child) };
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -98,12 +122,13 @@ async function measure(
   c: Contender,
   scenario: Scenario,
   duration: number,
-): Promise<LoadResult & { serverCpu?: number }> {
+): Promise<LoadResult & { serverCpu?: number; databaseCpu?: number }> {
   const refreshTokens = scenario === 'refresh_token' ? await c.mint(connections * 2) : [];
   const job: LoadJob = {
     type: 'job',
     id: ++jobIds,
     tokenEndpoint: c.ready.tokenEndpoint,
+    ...(c.origins ? { origins: c.origins } : {}),
     resource: c.ready.resource,
     authorization: basic(c.ready),
     scenario,
@@ -116,14 +141,24 @@ async function measure(
     (m) => m.type === 'result' && m.id === job.id,
     (duration + 30) * 1000,
   );
-  const cpuBefore = cpuSeconds(c.pid);
+  const cpuNow = () => {
+    const each = c.pids.map(cpuSeconds);
+    return each.includes(undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0);
+  };
+  const cpuBefore = cpuNow();
+  const dbBefore = c.database ? processCpuSeconds('postgres') : undefined;
   loadgen.send(job);
   const result = await answer;
-  const cpuAfter = cpuSeconds(c.pid);
+  const cpuAfter = cpuNow();
+  const dbAfter = c.database ? processCpuSeconds('postgres') : undefined;
   if (result.error) throw new Error(`${c.name} ${scenario}: ${result.error}`);
   const serverCpu =
     cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.seconds;
-  return { ...result, serverCpu };
+  const databaseCpu =
+    dbBefore === undefined || dbAfter === undefined
+      ? undefined
+      : cpuSecondsBetween(dbBefore, dbAfter) / result.seconds;
+  return { ...result, serverCpu, ...(databaseCpu === undefined ? {} : { databaseCpu }) };
 }
 
 /** Before measuring: each contender really issues what the others issue, and really rotates. */
@@ -166,9 +201,22 @@ async function sanityCheck(c: Contender): Promise<Record<string, unknown>> {
 try {
   const wanted = (name: string) => !values.contender || values.contender.includes(name);
   if (wanted('gatehouse')) contenders.push(await startGatehouseContender());
+  for (const p of POSTGRES) {
+    const g = await startGatehouse({ store: p.url, instances: p.instances });
+    contenders.push({
+      name: p.name,
+      pids: g.children.map((child) => child.pid),
+      origins: g.origins,
+      database: true,
+      ready: g.ready,
+      mint: g.mint,
+      stop: g.stop,
+    });
+  }
   if (wanted('oidc-provider')) contenders.push(await forked('oidc-provider.ts', 'oidc-provider'));
   if (wanted('ceiling')) contenders.push(await forked('ceiling.ts', 'ceiling'));
   if (contenders.length === 0) throw new Error('--contender must name gatehouse, oidc-provider or ceiling');
+  if (POSTGRES.length) log(`[${elapsed()}] started ${contenders.map((c) => c.name).join(', ')}`);
   const tokens: Record<string, unknown> = {};
   for (const c of contenders) tokens[c.name] = await sanityCheck(c);
   log(`[${elapsed()}] all contenders issue ES256 JWTs for their resource and rotate refresh tokens`);
@@ -181,7 +229,16 @@ try {
   const series: Series[] = [];
   for (const scenario of SCENARIOS) {
     for (const c of contenders) {
-      series.push({ contender: c.name, scenario, rps: [], p50: [], p99: [], serverCpu: [], loadCpu: [] });
+      series.push({
+        contender: c.name,
+        scenario,
+        rps: [],
+        p50: [],
+        p99: [],
+        serverCpu: [],
+        loadCpu: [],
+        ...(c.database ? { databaseCpu: [] } : {}),
+      });
     }
   }
   const problems: string[] = [];
@@ -195,6 +252,7 @@ try {
         s.p99.push(r.p99);
         s.serverCpu.push(r.serverCpu);
         s.loadCpu.push(r.cpuSeconds / r.seconds);
+        s.databaseCpu?.push(r.databaseCpu);
         if (r.failed || r.errors || r.reused) {
           problems.push(
             `${c.name} ${scenario} round ${round}: ${r.failed} failed, ${r.errors} errors, ${r.reused} reused tokens ${r.samples.join(' | ')}`,
@@ -228,10 +286,12 @@ try {
     `(${machine.cpus} CPUs, ${machine.cpu_model}, Node ${machine.node}; load average ${machine.load_average.start.toFixed(1)} → ${machine.load_average.end.toFixed(1)}; server CPU 100% = one core)`,
   );
   const markdown: Record<string, string> = {};
+  // On PostgreSQL, each contender against Gatehouse on SQLite; otherwise against the peers.
+  const ratioTo = POSTGRES.length ? ['gatehouse'] : ['oidc-provider', 'ceiling'];
   for (const scenario of SCENARIOS) {
     const rows = summaries.filter((s) => s.scenario === scenario);
-    out.push('', scenario, formatTable(rows, ['oidc-provider', 'ceiling']));
-    markdown[scenario] = formatMarkdown(rows, ['oidc-provider', 'ceiling']);
+    out.push('', scenario, formatTable(rows, ratioTo));
+    markdown[scenario] = formatMarkdown(rows, ratioTo);
   }
   out.push('', 'Server CPU per request relative to the ceiling (less sensitive to other load; not judged):');
   for (const scenario of SCENARIOS) {
@@ -291,13 +351,7 @@ const more = !values['only-token-endpoint'] && !process.env.GATEHOUSE_STORE;
 if (more && (!values.contender || values.contender.includes('gatehouse')))
   exitCode = Math.max(
     exitCode,
-    await (await import('./postgres.ts')).benchPostgres({
-      rounds,
-      seconds,
-      warmup,
-      connections,
-      sqliteResults: values.out as string,
-    }),
+    await (await import('./postgres.ts')).benchPostgres({ rounds, seconds, warmup, connections }),
   );
 if (more && !values.contender)
   exitCode = Math.max(
@@ -314,5 +368,5 @@ process.exit(exitCode);
 
 async function startGatehouseContender(): Promise<Contender> {
   const g = await startGatehouse({ profileDir: values.profile && resolve(values.profile) });
-  return { name: 'gatehouse', pid: g.child.pid, ready: g.ready, mint: g.mint, stop: g.stop };
+  return { name: 'gatehouse', pids: [g.child.pid], ready: g.ready, mint: g.mint, stop: g.stop };
 }

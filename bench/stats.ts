@@ -22,6 +22,8 @@ export interface Series {
   /** Server CPU in cores (1 = one core fully busy), when the platform tells. */
   serverCpu: (number | undefined)[];
   loadCpu: number[];
+  /** PostgreSQL's CPU in cores (every `postgres` process on the machine), for contenders on it. */
+  databaseCpu?: (number | undefined)[];
 }
 
 export interface Summary {

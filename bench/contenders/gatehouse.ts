@@ -5,7 +5,9 @@
  * then one authorize + one code exchange per token), so nothing the token endpoint does is skipped.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +19,20 @@ const CLI = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.
 const USERNAME = 'bench';
 const PASSWORD = 'bench-password-long-enough';
 
-function cli(args: string[], input?: string): string {
-  return execFileSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env: childEnv });
+function cli(args: string[], env: NodeJS.ProcessEnv, input?: string): string {
+  return execFileSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', env });
+}
+
+/** A port free a moment ago, for an instance that announces another's issuer (and so not its own port). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Waits for `gatehouse serve` to print its issuer. */
@@ -39,34 +53,60 @@ function issuerOf(child: ChildProcess): Promise<string> {
   });
 }
 
-/** `profileDir`: run the server with `--cpu-prof`, writing its profile there when it stops. */
-export async function startGatehouse(options: { profileDir?: string | undefined } = {}) {
+/**
+ * `profileDir`: run the server with `--cpu-prof`, writing its profile there when it stops.
+ * `store`: a `postgres://` URL (GATEHOUSE_STORE) instead of SQLite in the data folder.
+ * `instances`: that many `gatehouse serve` processes on the one store, announcing one issuer (the
+ * first's URL) and sharing one master secret, as behind a load balancer; the load generator
+ * spreads its connections over them.
+ */
+export async function startGatehouse(
+  options: { profileDir?: string | undefined; store?: string; instances?: number } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
-  cli(['users', 'add', USERNAME, '--password-stdin', '--data', dir], `${PASSWORD}\n`);
+  const env: NodeJS.ProcessEnv = options.store
+    ? { ...childEnv, GATEHOUSE_STORE: options.store, GATEHOUSE_SECRET: randomBytes(32).toString('base64url') }
+    : { ...childEnv, GATEHOUSE_STORE: '' };
+  cli(['users', 'add', USERNAME, '--password-stdin', '--data', dir], env, `${PASSWORD}\n`);
   const client = JSON.parse(
-    cli([
-      'clients',
-      'add',
-      '--name',
-      'Benchmark',
-      '--redirect-uri',
-      BENCH_REDIRECT_URI,
-      '--confidential',
-      '--scope',
-      BENCH_SCOPE,
-      '--json',
-      '--data',
-      dir,
-    ]),
+    cli(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Benchmark',
+        '--redirect-uri',
+        BENCH_REDIRECT_URI,
+        '--confidential',
+        '--scope',
+        BENCH_SCOPE,
+        '--json',
+        '--data',
+        dir,
+      ],
+      env,
+    ),
   ) as { client_id: string; client_secret: string };
 
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, CLI, 'serve', '--port', '0', '--data', dir], {
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  relayOutput(child, 'gatehouse', true);
+  const start = (extra: string[]) => {
+    const c = spawn(process.execPath, [...profile, CLI, 'serve', '--data', dir, ...extra], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    relayOutput(c, 'gatehouse', true);
+    return c;
+  };
+  const child = start(['--port', '0']);
   const issuer = await issuerOf(child);
+  // Further instances announce the first one's issuer; each prints its own listening address.
+  const others: { child: ChildProcess; origin: string }[] = [];
+  for (let i = 1; i < (options.instances ?? 1); i++) {
+    const port = await freePort();
+    const c = start(['--port', String(port), '--issuer', issuer]);
+    await issuerOf(c);
+    others.push({ child: c, origin: `http://127.0.0.1:${port}` });
+  }
   const ready: ReadyMessage = {
     type: 'ready',
     tokenEndpoint: `${issuer}/oauth/token`,
@@ -144,6 +184,10 @@ export async function startGatehouse(options: { profileDir?: string | undefined 
 
   return {
     child,
+    /** Every instance's process (the first is `child`). */
+    children: [child, ...others.map((o) => o.child)],
+    /** Every instance's origin, when there are several. */
+    origins: others.length ? [new URL(issuer).origin, ...others.map((o) => o.origin)] : undefined,
     ready,
     async mint(count: number): Promise<string[]> {
       const tokens: string[] = [];
@@ -151,7 +195,7 @@ export async function startGatehouse(options: { profileDir?: string | undefined 
       return tokens;
     },
     async stop() {
-      await stopChild(child);
+      await Promise.all([child, ...others.map((o) => o.child)].map((c) => stopChild(c)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
