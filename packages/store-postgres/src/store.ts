@@ -50,6 +50,17 @@ import { migrate } from './migrate.ts';
 import { listenForRevocations, notifyRevocation, type RevocationSubscriptionOptions } from './notify.ts';
 import { type PostgresStoreOptions, resolvePoolConfig } from './options.ts';
 
+type RotationResult = Awaited<ReturnType<Store['rotateRefreshToken']>>;
+
+interface PendingRotation {
+  tokenHash: string;
+  successor: RefreshTokenRecord;
+  successorResponse: string;
+  now: number;
+  resolve(result: RotationResult): void;
+  reject(err: unknown): void;
+}
+
 /** Anything that runs a query: the pool, or one client inside a transaction. */
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -75,6 +86,14 @@ export class PostgresStore implements Store {
 
   async #rows(sql: string, params: unknown[] = [], db: Queryable = this.#pool): Promise<Row[]> {
     return (await db.query(sql, params)).rows as Row[];
+  }
+
+  /**
+   * A query of the token hot path as a named prepared statement: each pooled connection parses and
+   * plans it once, not on every request (pg's plain queries are parsed and planned each time).
+   */
+  async #prepared(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.#pool.query({ name, text, values })).rows as Row[];
   }
 
   async #count(sql: string, params: unknown[], db: Queryable = this.#pool): Promise<number> {
@@ -334,7 +353,8 @@ export class PostgresStore implements Store {
     // The user must exist and be enabled; FOR SHARE holds their row until commit, so a concurrent
     // `users disable` either comes first (and this matches nothing) or waits, and then its
     // revocation of the user's grants sees the grant made here.
-    const [won] = await this.#rows(
+    const [won] = await this.#prepared(
+      'gatehouse_rotate_refresh_token',
       `WITH won AS (
          UPDATE authorization_codes SET consumed_at = $1, grant_id = $2
          WHERE code_hash = $3 AND consumed_at IS NULL
@@ -468,7 +488,8 @@ export class PostgresStore implements Store {
   async getRefreshTokenWithGrant(
     tokenHash: string,
   ): Promise<{ token: RefreshTokenRecord; grant: GrantRecord | undefined } | undefined> {
-    const [row] = await this.#rows(
+    const [row] = await this.#prepared(
+      'gatehouse_refresh_token_with_grant',
       `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
        LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = $1`,
       [tokenHash],
@@ -476,12 +497,53 @@ export class PostgresStore implements Store {
     return row && toRefreshTokenWithGrant(row);
   }
 
-  async rotateRefreshToken(
+  /**
+   * Group commit: the rotations asked for in one turn of the event loop go to PostgreSQL as one
+   * statement (one round trip, one transaction, one WAL flush), and each caller's promise settles
+   * only after it has committed. Each rotation keeps its own compare-and-swap: a token is updated
+   * only while `rotated_at IS NULL`, so whichever rotation of it commits first (in this batch, in
+   * another batch or on another instance) is the only one whose successor is inserted.
+   */
+  rotateRefreshToken(
     tokenHash: string,
     successor: RefreshTokenRecord,
     successorResponse: string,
     now: number,
-  ): ReturnType<Store['rotateRefreshToken']> {
+  ): Promise<RotationResult> {
+    return new Promise((resolve, reject) => {
+      this.#rotations.push({ tokenHash, successor, successorResponse, now, resolve, reject });
+      if (this.#rotations.length === 1) setImmediate(this.#flushRotations);
+    });
+  }
+
+  readonly #rotations: PendingRotation[] = [];
+
+  readonly #flushRotations = (): void => {
+    const batch = this.#rotations.splice(0);
+    if (batch.length === 1) {
+      const [only] = batch as [PendingRotation];
+      this.#rotateOne(only).then(only.resolve, only.reject);
+      return;
+    }
+    this.#rotateBatch(batch).then(
+      (results) => {
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as RotationResult);
+      },
+      // A failed batch (a deadlock with another instance's batch, say) rolled back as a whole:
+      // each rotation again on its own, so a failure reaches only its own caller.
+      () => {
+        for (const r of batch) this.#rotateOne(r).then(r.resolve, r.reject);
+      },
+    );
+  };
+
+  /** One rotation, as one statement. */
+  async #rotateOne({
+    tokenHash,
+    successor,
+    successorResponse,
+    now,
+  }: PendingRotation): Promise<RotationResult> {
     // Compare-and-swap in one statement, as in redeemCode: concurrent rotations of one token (from
     // any instance) queue on its row lock; after the winner commits the others re-check
     // `rotated_at IS NULL`, match nothing, and only the winner's successor is ever inserted.
@@ -513,11 +575,89 @@ export class PostgresStore implements Store {
       ],
     );
     if (won) return { status: 'rotated' };
-    const [row] = await this.#rows('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-    if (!row) return { status: 'not_found' };
-    // Unrotated, yet not rotated above: the grant's user is disabled or gone.
-    if (row.rotated_at === null) return { status: 'user_inactive' };
-    return { status: 'already_rotated', token: toRefreshToken(row) };
+    return (await this.#lostRotations([tokenHash])).get(tokenHash) ?? { status: 'not_found' };
+  }
+
+  /**
+   * Several rotations in one statement. A token asked to rotate twice in the batch is updated once
+   * (UPDATE … FROM takes one of its rows); RETURNING names the successor that won, and only
+   * winners' successors are inserted. Tokens are taken in token_hash order, so two batches that
+   * share tokens lock them in the same order.
+   */
+  async #rotateBatch(batch: PendingRotation[]): Promise<RotationResult[]> {
+    const column = <T>(pick: (r: PendingRotation) => T) => batch.map(pick);
+    const won = await this.#prepared(
+      'gatehouse_rotate_refresh_tokens',
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::bigint[], $8::bigint[], $9::bigint[])
+           AS i(token_hash, successor_hash, successor_response, grant_id, client_id, scope,
+                created_at, expires_at, now)
+       ), target AS (
+         SELECT refresh_tokens.token_hash FROM refresh_tokens
+         WHERE token_hash IN (SELECT token_hash FROM input) AND rotated_at IS NULL
+         ORDER BY token_hash FOR UPDATE
+       ), won AS (
+         UPDATE refresh_tokens SET rotated_at = i.now, successor_hash = i.successor_hash,
+                                   successor_response = i.successor_response
+         FROM input i
+         WHERE refresh_tokens.token_hash = i.token_hash
+           AND refresh_tokens.token_hash IN (SELECT token_hash FROM target)
+           AND refresh_tokens.rotated_at IS NULL
+           AND EXISTS (SELECT 1 FROM grants JOIN users ON users.id = grants.subject
+                       WHERE grants.id = refresh_tokens.grant_id AND NOT users.disabled)
+         RETURNING refresh_tokens.successor_hash
+       ), winners AS (
+         SELECT i.* FROM input i JOIN won ON won.successor_hash = i.successor_hash
+       ), successor AS (
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, scope, created_at, expires_at)
+         SELECT successor_hash, grant_id, client_id, scope, created_at, expires_at FROM winners
+       ), touched AS (
+         UPDATE grants SET last_used_at = w.now
+         FROM (SELECT grant_id, max(now) AS now FROM winners GROUP BY grant_id) w
+         WHERE grants.id = w.grant_id
+       )
+       SELECT successor_hash FROM won`,
+      [
+        column((r) => r.tokenHash),
+        column((r) => r.successor.token_hash),
+        column((r) => r.successorResponse),
+        column((r) => r.successor.grant_id),
+        column((r) => r.successor.client_id),
+        column((r) => r.successor.scope),
+        column((r) => r.successor.created_at),
+        column((r) => r.successor.expires_at),
+        column((r) => r.now),
+      ],
+    );
+    const winners = new Set(won.map((row) => row.successor_hash as string));
+    const lost = batch.filter((r) => !winners.has(r.successor.token_hash)).map((r) => r.tokenHash);
+    const outcomes = lost.length ? await this.#lostRotations(lost) : new Map<string, RotationResult>();
+    return batch.map((r) =>
+      winners.has(r.successor.token_hash)
+        ? { status: 'rotated' }
+        : (outcomes.get(r.tokenHash) ?? { status: 'not_found' }),
+    );
+  }
+
+  /** Why rotations of these tokens were not applied, read after they committed (or not). */
+  async #lostRotations(tokenHashes: string[]): Promise<Map<string, RotationResult>> {
+    const rows = await this.#prepared(
+      'gatehouse_lost_rotations',
+      'SELECT * FROM refresh_tokens WHERE token_hash = ANY($1::text[])',
+      [tokenHashes],
+    );
+    const outcomes = new Map<string, RotationResult>();
+    for (const row of rows) {
+      // Unrotated, yet not rotated: the grant's user is disabled or gone.
+      outcomes.set(
+        row.token_hash as string,
+        row.rotated_at === null
+          ? { status: 'user_inactive' }
+          : { status: 'already_rotated', token: toRefreshToken(row) },
+      );
+    }
+    return outcomes;
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
