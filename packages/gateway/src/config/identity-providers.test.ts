@@ -71,4 +71,42 @@ describe('configuration file: identity providers', () => {
       ['identityProviders.kc.issuer: expected an https URL (http only on 127.0.0.1, [::1] or localhost)'],
     );
   });
+
+  test('OpenID Connect Core §5.7: a mutable claim (email, preferred_username, name) as the subject is refused, saying why and what to use', () => {
+    for (const claim of ['email', 'preferred_username', 'name']) {
+      const found = problems(
+        { identityProviders: { kc: { ...keycloak, claims: { subject: claim } } } },
+        { KEYCLOAK_SECRET: 's' },
+      );
+      assert.equal(found.length, 1, claim);
+      assert.match(found[0] as string, /^identityProviders\.kc\.claims\.subject: /);
+      assert.match(found[0] as string, new RegExp(`"${claim}" cannot be the subject`));
+      assert.match(found[0] as string, /use "sub" for OpenID Connect/);
+    }
+    const entra = parse(
+      { identityProviders: { entra: { ...keycloak, claims: { subject: 'oid' } } } },
+      { KEYCLOAK_SECRET: 's' },
+    );
+    assert.equal(entra.identityProviders?.entra?.claims?.subject, 'oid');
+  });
+
+  test('dangerouslyTrustUnverifiedEmail: a boolean, for a GitHub-style provider with a domain rule', () => {
+    const github = {
+      name: 'GitHub',
+      type: 'oauth2',
+      authorizationEndpoint: 'https://github.com/login/oauth/authorize',
+      tokenEndpoint: 'https://github.com/login/oauth/access_token',
+      userinfoEndpoint: 'https://api.github.com/user',
+      clientId: 'x',
+      allowedEmailDomains: ['acme.example'],
+    };
+    const config = parse({
+      identityProviders: { github: { ...github, dangerouslyTrustUnverifiedEmail: true } },
+    });
+    assert.equal(config.identityProviders?.github?.dangerouslyTrustUnverifiedEmail, true);
+    assert.deepEqual(
+      problems({ identityProviders: { github: { ...github, dangerouslyTrustUnverifiedEmail: 'yes' } } }),
+      ['identityProviders.github.dangerouslyTrustUnverifiedEmail: expected true or false'],
+    );
+  });
 });

@@ -202,6 +202,24 @@ const providerUrl = z.string().refine(
   { error: 'expected an https URL (http only on 127.0.0.1, [::1] or localhost)' },
 );
 
+/**
+ * Claims that name a person without identifying one for good (an address or a name can change or
+ * pass to someone else): never a provider's subject, as users are keyed by (provider, subject).
+ * The authorization server refuses the same list (federation/config.ts).
+ */
+const UNSTABLE_SUBJECT_CLAIMS = new Set([
+  'email',
+  'preferred_username',
+  'name',
+  'nickname',
+  'given_name',
+  'family_name',
+  'login',
+  'upn',
+  'unique_name',
+  'username',
+]);
+
 /** One upstream identity provider people sign in with ("Continue with …"); see docs/configuration.md. */
 export const identityProviderSchema = z
   .strictObject({
@@ -224,8 +242,17 @@ export const identityProviderSchema = z
       })
       .optional(),
     requiredClaim: z.strictObject({ claim: nonEmpty, value: nonEmpty }).optional(),
+    /** The provider's email counts as verified when it sends no `email_verified` (GitHub-style). */
+    dangerouslyTrustUnverifiedEmail: z.boolean({ error: 'expected true or false' }).optional(),
   })
   .superRefine((provider, ctx) => {
+    const subject = provider.claims?.subject;
+    if (subject !== undefined && UNSTABLE_SUBJECT_CLAIMS.has(subject))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['claims', 'subject'],
+        message: `"${subject}" cannot be the subject: it can change or pass to another person, who would then get this account (users are keyed by provider and subject); use "sub" for OpenID Connect, or the provider's immutable user id (GitHub: "id")`,
+      });
     const need = (key: keyof typeof provider, type: string) => {
       if (provider[key] === undefined)
         ctx.addIssue({ code: 'custom', path: [key], message: `is required for a provider of type ${type}` });

@@ -33,10 +33,17 @@ export interface IdentityProviderConfig {
    */
   claims?: { subject?: string; name?: string; email?: string };
   /**
-   * Only people whose (verified) email is in one of these domains may sign in. Default: anyone the
-   * provider signs in.
+   * Only people whose email is in one of these domains, and marked verified by the provider
+   * (`email_verified` true), may sign in. Default: anyone the provider signs in.
    */
   allowedEmailDomains?: string[];
+  /**
+   * Takes the provider's email as verified when it sends no `email_verified` (an explicit `false`
+   * still refuses). Only for a provider whose emails are always verified though it does not say
+   * so, such as GitHub's primary email; never for one that lets users type any address (Entra ID:
+   * anyone could claim ceo@your-domain and pass `allowedEmailDomains`). Default false.
+   */
+  dangerouslyTrustUnverifiedEmail?: boolean;
   /** Only people with this claim value may sign in, e.g. `{ claim: 'groups', value: 'mcp-users' }`. */
   requiredClaim?: { claim: string; value: string };
   /** For local development and tests only: talk to the provider over http. Default false. */
@@ -66,6 +73,32 @@ export type IdentityProvider = Required<
   };
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * Claims that name a person but do not identify one for good: an address or a name can change
+ * hands, be edited by the user, or be reused. Users are keyed by (provider, subject), so the
+ * subject must be the provider's stable id.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#ClaimStability
+ */
+export const UNSTABLE_SUBJECT_CLAIMS: ReadonlySet<string> = new Set([
+  'email',
+  'preferred_username',
+  'name',
+  'nickname',
+  'given_name',
+  'family_name',
+  'login',
+  'upn',
+  'unique_name',
+  'username',
+]);
+
+/** Why a claim cannot be a subject, or undefined when it can. */
+export function unstableSubjectProblem(claim: string): string | undefined {
+  if (!UNSTABLE_SUBJECT_CLAIMS.has(claim)) return undefined;
+  return `"${claim}" cannot be the subject: it can change or pass to another person, and users are keyed by (provider, subject), so that person would get this account. Use "sub" for OpenID Connect, or the provider's immutable user id (GitHub: "id").`;
+}
 
 function endpoint(provider: IdentityProviderConfig, key: string, value: string | undefined): string {
   if (value === undefined) {
@@ -100,6 +133,9 @@ export function resolveIdentityProviders(
     seen.add(p.id);
     const type = p.type ?? 'oidc';
     const oidc = type === 'oidc';
+    const subject = p.claims?.subject ?? (oidc ? 'sub' : 'id');
+    const unstable = unstableSubjectProblem(subject);
+    if (unstable) throw new Error(`identityProviders.${p.id}.claims.subject: ${unstable}`);
     if (oidc) {
       if (p.issuer === undefined)
         throw new Error(`identityProviders.${p.id}.issuer is required for OpenID Connect`);
@@ -112,11 +148,12 @@ export function resolveIdentityProviders(
       clientId: p.clientId,
       scopes: p.scopes ?? (oidc ? ['openid', 'email', 'profile'] : []),
       claims: {
-        subject: p.claims?.subject ?? (oidc ? 'sub' : 'id'),
+        subject,
         name: p.claims?.name ?? (oidc ? 'preferred_username' : 'login'),
         email: p.claims?.email ?? 'email',
       },
       allowedEmailDomains: (p.allowedEmailDomains ?? []).map((d) => d.toLowerCase()),
+      dangerouslyTrustUnverifiedEmail: p.dangerouslyTrustUnverifiedEmail ?? false,
       dangerouslyAllowInsecureHttp: p.dangerouslyAllowInsecureHttp ?? false,
       ...(oidc
         ? { issuer: p.issuer }
