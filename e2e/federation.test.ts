@@ -50,10 +50,26 @@ before(async () => {
           claims: { subject: 'sub', name: 'preferred_username' },
           dangerouslyAllowInsecureHttp: true,
         },
+        {
+          // GitHub-style: sends no email_verified, its addresses verified all the same.
+          id: 'ghv',
+          name: 'GitHub Verified',
+          type: 'oauth2' as const,
+          authorizationEndpoint: `${idpUrl}/auth`,
+          tokenEndpoint: `${idpUrl}/token`,
+          userinfoEndpoint: `${idpUrl}/me`,
+          clientId: idp.clientId,
+          clientSecret: idp.clientSecret,
+          scopes: ['openid', 'email', 'profile'],
+          claims: { subject: 'sub', name: 'preferred_username' },
+          allowedEmailDomains: ['example.com'],
+          dangerouslyTrustUnverifiedEmail: true,
+          dangerouslyAllowInsecureHttp: true,
+        },
       ],
     };
   });
-  idp.register(['kc', 'corp', 'gh'].map((p) => `${gh.issuer}/signin/${p}/callback`));
+  idp.register(['kc', 'corp', 'gh', 'ghv'].map((p) => `${gh.issuer}/signin/${p}/callback`));
   idp.accounts.set('alice', {
     email: 'shared@example.com',
     email_verified: true,
@@ -78,6 +94,21 @@ before(async () => {
     preferred_username: 'carol',
     groups: ['mcp-users'],
   });
+  // nOAuth: an address the provider does not vouch for, set by the user (Entra ID sends no
+  // email_verified at all), or marked unverified as the string some providers send.
+  idp.accounts.set('eve', { email: 'ceo@example.com', preferred_username: 'eve', groups: ['mcp-users'] });
+  idp.accounts.set('trudy', {
+    email: 'cfo@example.com',
+    email_verified: 'false',
+    preferred_username: 'trudy',
+    groups: ['mcp-users'],
+  });
+  idp.accounts.set('dan', {
+    email: 'dan@example.com',
+    email_verified: 'true',
+    preferred_username: 'dan',
+    groups: ['mcp-users'],
+  });
   await gh.addClient({ client_id: 'app', redirect_uris: [REDIRECT] });
 });
 after(async () => {
@@ -98,6 +129,24 @@ async function signIn(agent: Agent, start: string, account: string): Promise<Res
   }
   throw new Error('too many redirects');
 }
+
+/** Follows a "Continue with …" link through the provider up to Gatehouse's callback, not fetching it. */
+async function callbackOf(agent: Agent, start: string, account: string): Promise<URL> {
+  idp.signInAs = account;
+  let url = new URL(start, gh.url);
+  for (let hops = 0; hops < 12; hops++) {
+    const location = (await agent.fetch(url)).headers.get('location');
+    assert.ok(location, `no redirect from ${url.pathname}`);
+    url = new URL(location, url);
+    if (url.origin === gh.url && url.pathname.endsWith('/callback')) return url;
+  }
+  throw new Error('too many redirects');
+}
+
+const signInCookies = (agent: Agent) =>
+  [...agent.cookies.keys()].filter((k) => k.startsWith('gatehouse_signin'));
+const setsSession = (response: Response) =>
+  response.headers.getSetCookie().some((c) => c.startsWith('gatehouse_session='));
 
 const userOf = async (provider: string, subject: string) =>
   (await gh.store.getIdentity(provider, subject))?.user_id;
@@ -167,6 +216,91 @@ describe('sign-in with upstream identity providers', () => {
     assert.equal(member.status, 303);
   });
 
+  test('OpenID Connect Core §5.1 (nOAuth): for allowedEmailDomains an email counts only when email_verified is true; a missing claim or "false" is refused with the reason', async () => {
+    for (const account of ['eve', 'trudy']) {
+      const agent = new Agent();
+      const refused = await signIn(agent, '/signin/corp', account);
+      assert.equal(refused.status, 403, account);
+      const body = await refused.text();
+      assert.match(body, /has not verified your email address/, account);
+      assert.match(body, /belong to example\.com/, account);
+      assert.equal(setsSession(refused), false, account);
+      assert.equal(await userOf('corp', account), undefined, account);
+    }
+    // "true", as some providers send it, counts.
+    assert.equal((await signIn(new Agent(), '/signin/corp', 'dan')).status, 303);
+  });
+
+  test('dangerouslyTrustUnverifiedEmail: a provider that sends no email_verified (GitHub-style) is trusted only when so configured, and an explicit "false" still refuses', async () => {
+    const admitted = await signIn(new Agent(), '/signin/ghv', 'eve');
+    assert.equal(admitted.status, 303);
+    assert.ok(await userOf('ghv', 'eve'));
+    const refused = await signIn(new Agent(), '/signin/ghv', 'trudy');
+    assert.equal(refused.status, 403);
+    assert.match(await refused.text(), /has not verified your email address/);
+  });
+
+  test("a returning user whom the provider's rules no longer accept (removed from the group) is refused at the next sign-in, with no session", async () => {
+    idp.accounts.set('frank', {
+      email: 'frank@example.com',
+      email_verified: true,
+      preferred_username: 'frank',
+      groups: ['mcp-users', 'staff'],
+    });
+    const agent = new Agent();
+    const first = await signIn(agent, '/signin/corp', 'frank');
+    assert.equal(first.status, 303);
+    assert.equal(setsSession(first), true);
+    const frank = await userOf('corp', 'frank');
+    assert.ok(frank);
+    // Removed from the group at the provider; the same browser signs in again, and a fresh one.
+    idp.accounts.set('frank', { ...idp.accounts.get('frank'), groups: ['staff'] });
+    for (const browser of [agent, new Agent()]) {
+      const again = await signIn(browser, '/signin/corp', 'frank');
+      assert.equal(again.status, 403);
+      assert.match(await again.text(), /not one of those allowed to sign in here/);
+      assert.equal(setsSession(again), false);
+    }
+    const fresh = new Agent();
+    await signIn(fresh, '/signin/corp', 'frank');
+    assert.equal(fresh.cookies.has('gatehouse_session'), false);
+    // Still the same user (the identity stays linked), only refused.
+    assert.equal(await userOf('corp', 'frank'), frank);
+  });
+
+  test('two sign-ins started in one browser (two tabs, two providers) both complete, each cookie cleared at its callback', async () => {
+    const agent = new Agent();
+    const first = await callbackOf(agent, '/signin/kc?return=/admin/users', 'alice');
+    const second = await callbackOf(agent, '/signin/gh?return=/admin', 'alice');
+    const third = await callbackOf(agent, '/signin/kc', 'alice');
+    assert.equal(signInCookies(agent).length, 3);
+    for (const [callback, location] of [
+      [first, '/admin/users'],
+      [third, '/account/apps'],
+      [second, '/admin'],
+    ] as const) {
+      const back = await agent.fetch(callback);
+      assert.equal(back.status, 303, `${callback.pathname}: ${await back.text()}`);
+      assert.equal(back.headers.get('location'), location);
+      assert.equal(setsSession(back), true);
+    }
+    assert.deepEqual(signInCookies(agent), []);
+  });
+
+  test('sign-in cookies stay bounded: starting many keeps the newest few, each with a short Max-Age', async () => {
+    const agent = new Agent();
+    const callbacks: URL[] = [];
+    for (let i = 0; i < 8; i++) callbacks.push(await callbackOf(agent, '/signin/kc', 'alice'));
+    assert.equal(signInCookies(agent).length, 5);
+    for (const cookie of agent.setCookies.filter(
+      (c) => c.startsWith('gatehouse_signin') && !/Max-Age=0\b/.test(c),
+    ))
+      assert.match(cookie, /Max-Age=600\b/);
+    // The newest completes; the oldest, its cookie gone, is expired.
+    assert.equal((await agent.fetch(callbacks[7] as URL)).status, 303);
+    assert.equal((await agent.fetch(callbacks[0] as URL)).status, 400);
+  });
+
   test('a user disabled in Gatehouse cannot sign in through any provider', async () => {
     await signIn(new Agent(), '/signin/kc', 'carol');
     const carol = (await userOf('kc', 'carol')) as string;
@@ -206,7 +340,7 @@ describe('sign-in with upstream identity providers', () => {
 test("identity providers' client secrets stay off the resolved configuration and the context", () => {
   const seen = inspect(gh.as.context, { depth: 8 }) + inspect(gh.as, { depth: 4 });
   assert.equal(seen.includes(idp.clientSecret), false);
-  assert.equal(gh.as.context.config.identityProviders.length, 3);
+  assert.equal(gh.as.context.config.identityProviders.length, 4);
 });
 
 describe('passwords switched off', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   constantTimeEqual,
   logUnexpectedError,
@@ -38,9 +39,35 @@ interface PendingSignIn {
 /** Store key of a pending sign-in; the `:` keeps it apart from authorization interaction ids. */
 const pendingKey = (ctx: Context, state: string) => `signin:${ctx.secrets.hash(state)}`;
 
-/** The sign-in cookie's name, with the session cookie's prefix (`__Host-` on https). */
-const cookieName = (ctx: Context) =>
-  ctx.cookies.names.session.replace('gatehouse_session', 'gatehouse_signin');
+/** Sign-in cookies a browser keeps at once; starting another clears the oldest beyond these. */
+const PENDING_COOKIES = 5;
+
+/** The sign-in cookies' common name, with the session cookie's prefix (`__Host-` on https). */
+const cookiePrefix = (ctx: Context) =>
+  ctx.cookies.names.session.replace('gatehouse_session', 'gatehouse_signin_');
+
+/**
+ * The cookie of one sign-in, named after its state (a short hash of it), so that sign-ins
+ * started in two tabs, or with two providers, each find their own cookie at the callback.
+ */
+const cookieName = (ctx: Context, state: string) =>
+  `${cookiePrefix(ctx)}${createHash('sha256').update(`gatehouse-signin:${state}`).digest('base64url').slice(0, 16)}`;
+
+/**
+ * The Set-Cookie headers that clear this browser's oldest sign-in cookies, so that it keeps at
+ * most `PENDING_COOKIES` with the one being started (browsers send cookies oldest first). Each
+ * also expires on its own after `SIGN_IN_TTL` and is cleared at its callback.
+ */
+function clearOldest(ctx: Context, request: Request): string[] {
+  const prefix = cookiePrefix(ctx);
+  const names = (request.headers.get('cookie') ?? '')
+    .split(';')
+    .map((part) => part.slice(0, part.indexOf('=')).trim())
+    .filter((name) => name.startsWith(prefix));
+  return names
+    .slice(0, Math.max(0, names.length - (PENDING_COOKIES - 1)))
+    .map((name) => ctx.cookies.serialize(name, '', 0));
+}
 
 const refusal = (message: string, status = 403) => page(errorPage('You cannot sign in', message), status);
 const expired = () =>
@@ -135,7 +162,9 @@ async function start(
     code_challenge_method: 'S256',
     ...(provider.type === 'oidc' ? { nonce } : {}),
   });
-  return redirect(target.href, ctx.cookies.serialize(cookieName(ctx), browser, SIGN_IN_TTL));
+  const response = redirect(target.href, ctx.cookies.serialize(cookieName(ctx, state), browser, SIGN_IN_TTL));
+  for (const clear of clearOldest(ctx, request)) response.headers.append('set-cookie', clear);
+  return response;
 }
 
 /** A provider that cannot be reached or refuses the code: a page for the person, the cause for the operator. */
@@ -170,11 +199,27 @@ async function callback(
   const url = new URL(request.url);
   const state = url.searchParams.get('state');
   if (!state) return expired();
+  const response = await finish(ctx, clients, provider, request, info, url, state);
+  // This sign-in's cookie has served, whatever the outcome.
+  response.headers.append('set-cookie', ctx.cookies.serialize(cookieName(ctx, state), '', 0));
+  return response;
+}
+
+/** The callback's steps once its state is known: the pending sign-in, the browser check, the provider's answer. */
+async function finish(
+  ctx: Context,
+  clients: UpstreamClients,
+  provider: IdentityProvider,
+  request: Request,
+  info: RequestInfo,
+  url: URL,
+  state: string,
+): Promise<Response> {
   // Taken once: a replayed callback finds nothing.
   const record = await ctx.store.takeInteraction(pendingKey(ctx, state), ctx.now());
   if (!record) return expired();
   const pending = JSON.parse(record.request) as PendingSignIn;
-  const cookie = ctx.cookies.read(request, cookieName(ctx));
+  const cookie = ctx.cookies.read(request, cookieName(ctx, state));
   // Login CSRF (RFC 6749 §10.12): the callback must reach the browser that started the sign-in,
   // or someone could sign another person's browser into their own account.
   if (
@@ -218,7 +263,5 @@ async function callback(
   const target = pending.interaction
     ? `/interaction/${pending.interaction}`
     : (pending.returnTo ?? ACCOUNT_HOME);
-  const response = redirect(target, await startSession(ctx, user));
-  response.headers.append('set-cookie', ctx.cookies.serialize(cookieName(ctx), '', 0));
-  return response;
+  return redirect(target, await startSession(ctx, user));
 }
