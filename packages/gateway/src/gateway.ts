@@ -31,7 +31,12 @@ import {
   titleOf,
   toolScopeFor,
 } from './scopes.ts';
-import { type Credentials, UpstreamPool, type UpstreamStatus } from './upstream/pool.ts';
+import {
+  type CredentialRejected,
+  type Credentials,
+  UpstreamPool,
+  type UpstreamStatus,
+} from './upstream/pool.ts';
 
 export type { GatewayAuditEvent } from './audit.ts';
 
@@ -88,6 +93,12 @@ export interface GatewayOptions {
    * variable of the user's own stdio process), never to the MCP client, a log or another user.
    */
   credentials?: Credentials;
+  /**
+   * Tells the vault that an upstream refused a user's token (HTTP 401), so that it renews the
+   * token or marks the connection broken; the call is then tried once more, or the user is sent
+   * to reconnect. Without it, a refusal is reported as the upstream refusing the gateway.
+   */
+  credentialRejected?: CredentialRejected;
   /** The configuration's `connections`, by id (for `env`, the variable a stdio process gets the token in). */
   connections?: Record<string, { env?: string | undefined }>;
   /** Signs an identity assertion (a JWT with Gatehouse's key) for `identityAssertion` servers. */
@@ -117,6 +128,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.log ? { log: options.log } : {}),
     fetch: identityFetch(globalThis.fetch),
     ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.credentialRejected ? { credentialRejected: options.credentialRejected } : {}),
     connections: new Map(Object.entries(options.connections ?? {})),
   });
   const parts: Array<{ server: GatewayServer; guard: Guard; close(): Promise<void> }> = [];

@@ -29,6 +29,8 @@ let gateway: Gateway;
 let upstreamAs: UpstreamAs;
 let mcp: { url: string; close(): Promise<void> };
 const received: Array<string | null> = [];
+/** Authorization headers the upstream refuses with 401. */
+const refused = new Set<string>();
 
 before(async () => {
   upstreamAs = await startUpstreamAs();
@@ -37,8 +39,11 @@ before(async () => {
   const origin = await listen(http);
   http.on(
     'request',
-    toNodeListener((request) => {
-      received.push(request.headers.get('authorization'));
+    toNodeListener(async (request) => {
+      const authorization = request.headers.get('authorization');
+      received.push(authorization);
+      // An upstream API that no longer accepts a token (revoked at the provider) answers 401.
+      if (authorization !== null && refused.has(authorization)) return new Response(null, { status: 401 });
       return handler.fetch(request);
     }, origin),
   );
@@ -54,6 +59,7 @@ before(async () => {
       issuer,
       servers: { github: { url: mcp.url, title: 'GitHub', connection: 'github', timeoutMs: 10_000 } },
       credentials: (_server, userId) => as.as.vault.accessToken(userId, 'github'),
+      credentialRejected: (_server, userId, isRejected) => as.as.vault.rejected(userId, 'github', isRejected),
       audit: () => {},
       log: () => {},
     });
@@ -193,6 +199,45 @@ describe('gateway with the token vault', () => {
         return true;
       });
       assert.deepEqual(received, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('issue #12: an upstream that refuses the user’s token (401) gets a renewed one in the same call: the vault refreshes it once and the call is tried again', async () => {
+    const frank = await signIn('frank');
+    const refreshToken = await upstreamAs.seedRefreshToken(frank.userId);
+    await as.as.vault.save(frank.userId, 'github', {
+      access_token: 'frank-revoked-upstream',
+      refresh_token: refreshToken,
+      expires_in: 3600,
+    });
+    refused.add('Bearer frank-revoked-upstream');
+    const refreshesBefore = upstreamAs.tokenRequests.get('refresh_token') ?? 0;
+    const client = await connect(frank.token);
+    try {
+      const result = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
+      const seen = (JSON.parse(result.content[0]?.text ?? '{}') as Seen).authorization;
+      assert.match(seen ?? '', /^Bearer \S+$/);
+      assert.notEqual(seen, 'Bearer frank-revoked-upstream');
+      assert.equal((upstreamAs.tokenRequests.get('refresh_token') ?? 0) - refreshesBefore, 1);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('issue #12: an upstream that refuses a token the vault cannot renew (no refresh token) marks the connection broken, and the user is told to reconnect', async () => {
+    const gina = await signIn('gina');
+    await as.as.vault.save(gina.userId, 'github', { access_token: 'gina-revoked-upstream' });
+    refused.add('Bearer gina-revoked-upstream');
+    const client = await connect(gina.token, MODERN);
+    try {
+      await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
+        assert.match(err.message, new RegExp(`reconnect it at ${as.issuer}/connect/github`));
+        assert.doesNotMatch(err.message, /gina-revoked/);
+        return true;
+      });
+      assert.equal((await as.store.getConnection(gina.userId, 'github'))?.state, 'broken');
     } finally {
       await client.close();
     }

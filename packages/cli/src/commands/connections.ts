@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
-import { Vault } from '@gatehouse/server';
-import { auditAdmin, formatTime, nowSeconds } from '../admin.ts';
-import { CONFIG_OPTION, findConfigFile, readConfigFile } from '../config-file.ts';
+import { auditAdmin, formatTime } from '../admin.ts';
+import { CONFIG_OPTION } from '../config-file.ts';
 import { openDataFolder } from '../data.ts';
 import { DATA_OPTIONS, printJson, UsageError } from '../output.ts';
-import { vaultConnections } from '../serve/settings.ts';
+import { adminVault } from '../vault.ts';
 
 export const USAGE = `Usage: gatehouse connections list [--user NAME] [--json]
        gatehouse connections remove NAME CONNECTION [--config FILE]
@@ -58,15 +57,7 @@ export async function run(args: string[]): Promise<number> {
     }
     if (!name || !provider) throw new UsageError(USAGE);
     const userId = await userIdOf(data.store, name);
-    const file = findConfigFile(values.config);
-    const config = file === undefined ? undefined : readConfigFile(file);
-    const vault = new Vault({
-      store: data.store,
-      secrets: data.secrets,
-      issuer: config?.issuer ?? 'http://localhost',
-      now: nowSeconds,
-      connections: vaultConnections(config) ?? new Map(),
-    });
+    const vault = adminVault(data, values.config);
     if (!(await vault.remove(userId, provider))) {
       throw new UsageError(
         `${name} has no connection "${provider}". See: gatehouse connections list --user ${name}`,

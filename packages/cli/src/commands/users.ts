@@ -8,12 +8,14 @@ import {
   type UserRecord,
 } from '@gatehouse/server';
 import { auditAdmin, nowSeconds, revokeGrantAsAdmin } from '../admin.ts';
+import { CONFIG_OPTION } from '../config-file.ts';
 import { openDataFolder } from '../data.ts';
 import { DATA_OPTIONS, printJson, readStdin, UsageError } from '../output.ts';
+import { adminVault } from '../vault.ts';
 
 export const USAGE = `Usage: gatehouse users add NAME --password-stdin [--admin]
        gatehouse users list [--json]
-       gatehouse users disable NAME | enable NAME | remove NAME
+       gatehouse users disable NAME | enable NAME | remove NAME [--config FILE]
        gatehouse users promote NAME | demote NAME
        gatehouse users link NAME --provider ID --subject SUB | unlink NAME --provider ID --subject SUB
        (each also takes --data DIR and --store URL)
@@ -23,13 +25,15 @@ their sessions and revokes every grant they made; running servers refuse their t
 second. An administrator (--admin, promote) may also use the admin console at /admin; demote
 takes that away. A user who signs in with an identity provider is found by the provider's id
 and the subject it gives them (never by email); link gives an existing user such an identity,
-unlink takes it away. list shows each user's identities.
+unlink takes it away. list shows each user's identities. remove also removes the user's
+upstream API connections, revoking their tokens at the provider with the configuration file.
 
   --password-stdin  read the password (8 characters or more) from standard input
   --admin           the new user is an administrator
   --provider ID     an identity provider's id (identityProviders in the configuration file)
   --subject SUB     the subject that provider gives the person (its "sub", or a user id)
   --json            print JSON
+${CONFIG_OPTION}
 ${DATA_OPTIONS}`;
 
 /** `gatehouse users …`: local user accounts for the sign-in page. */
@@ -54,6 +58,7 @@ export async function run(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       provider: { type: 'string' },
       subject: { type: 'string' },
+      config: { type: 'string' },
     },
   });
   const [verb, name] = positionals;
@@ -114,9 +119,16 @@ export async function run(args: string[]): Promise<number> {
       await data.store.setUserAdmin(user.id, verb === 'promote');
     else {
       // A disabled or removed user keeps nothing (running servers refuse its tokens within a second).
-      await deactivateUser(data.store, user, verb === 'remove' ? 'removed' : 'disabled', async (id) => {
-        await revokeGrantAsAdmin(data.store, id, `user ${outcome}`);
-      });
+      await deactivateUser(
+        data.store,
+        user,
+        verb === 'remove' ? 'removed' : 'disabled',
+        async (id) => {
+          await revokeGrantAsAdmin(data.store, id, `user ${outcome}`);
+        },
+        // Read only when there is a connection to remove: disabling needs no configuration file.
+        (provider) => adminVault(data, values.config).remove(user.id, provider),
+      );
     }
     await auditAdmin(data.store, {
       type: `admin.user_${outcome}`,

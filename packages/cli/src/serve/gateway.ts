@@ -58,6 +58,11 @@ export async function createServedGateway(
   const connections = new Map<string, string>();
   for (const [name, server] of Object.entries(config.mcpServers ?? {}))
     if (server.connection !== undefined) connections.set(name, server.connection);
+  const connectionOf = (server: string) => {
+    const connection = connections.get(server);
+    if (connection === undefined) throw new Error(`the MCP server "${server}" has no connection`);
+    return connection;
+  };
   const gateway = createGateway({
     issuer,
     servers: config.mcpServers ?? {},
@@ -68,11 +73,9 @@ export async function createServedGateway(
     // Keyed by the master secret: equal arguments hash alike across restarts and instances.
     argumentsMac: (canonical) => as().context.secrets.mac('audit-arguments', canonical),
     // The vault answers by connection id; the gateway asks by server name.
-    credentials: (server, userId) => {
-      const connection = connections.get(server);
-      if (connection === undefined) throw new Error(`the MCP server "${server}" has no connection`);
-      return as().vault.accessToken(userId, connection);
-    },
+    credentials: (server, userId) => as().vault.accessToken(userId, connectionOf(server)),
+    credentialRejected: (server, userId, isRejected) =>
+      as().vault.rejected(userId, connectionOf(server), isRejected),
     ...(config.connections ? { connections: config.connections } : {}),
     signIdentityAssertion: (claims) => signIdentityAssertion(as(), claims),
     log,

@@ -19,7 +19,7 @@ import type { McpServerConfig } from '../config/schema.ts';
 import { serverDefaults } from '../config/schema.ts';
 import { withIdentityAssertion } from '../identity.ts';
 import { titleOf } from '../scopes.ts';
-import { UpstreamError } from '../upstream/errors.ts';
+import { classifyFailure, UpstreamError } from '../upstream/errors.ts';
 import { InFlightRequests } from './cancellation.ts';
 import type { ToolCatalogue } from './catalogue.ts';
 import { connectFirst } from './connect-first.ts';
@@ -31,6 +31,8 @@ import { asksForProgress, serveAsJson } from './json-leg.ts';
 /** Where the bridge gets a connected upstream client for a user (the gateway's `UpstreamPool`). */
 export interface UpstreamClients {
   client(server: string, user: string, signal?: AbortSignal): Promise<Client>;
+  /** The upstream refused the user's own token: true when renewed (try once more); throws when they must reconnect. */
+  credentialRejected?(server: string, user: string): Promise<boolean>;
 }
 
 export interface BridgeOptions {
@@ -106,6 +108,13 @@ export function createBridge(options: BridgeOptions): Bridge {
     return client;
   }
 
+  /** Whether a failure is the upstream refusing (401) the user's own token, for a server with a `connection`. */
+  function refusedUserToken(err: unknown): boolean {
+    if (config.connection === undefined) return false;
+    const failure = classifyFailure(name, transport, timeoutMs, err).error;
+    return failure instanceof UpstreamError && failure.httpStatus === 401;
+  }
+
   /** Whether the user's upstream account for this server is usable now (asked while a call waits for it). */
   async function isConnected(auth: AuthInfo, signal: AbortSignal): Promise<boolean> {
     try {
@@ -132,7 +141,7 @@ export function createBridge(options: BridgeOptions): Bridge {
     let outcome: 'allowed' | 'upstream_error' = 'allowed';
     const cancellation = inFlight.track(auth, ctx.mcpReq.id);
     const signal = AbortSignal.any([ctx.mcpReq.signal, cancellation.signal]);
-    try {
+    const attempt = async () => {
       const client = await connect(auth, signal);
       const assertion = options.identityAssertion ? await options.identityAssertion(auth) : undefined;
       const upstream = upstreamRequestOptions({
@@ -150,6 +159,17 @@ export function createBridge(options: BridgeOptions): Bridge {
       );
       await upstream.relayed();
       return result;
+    };
+    try {
+      try {
+        return await attempt();
+      } catch (err) {
+        // The upstream refused the user's own token (a server with a `connection`): the vault
+        // renews it and the request is tried once more, or the user is told to reconnect.
+        if (signal.aborted || !refusedUserToken(err)) throw err;
+        if (!(await upstreams.credentialRejected?.(name, auth.subject))) throw err;
+        return await attempt();
+      }
     } catch (err) {
       if (signal.aborted) throw err;
       outcome = 'upstream_error';

@@ -16,6 +16,16 @@ export type UpstreamCredential = { token: string } | { missing: string } | { bro
 export type Credentials = (server: string, userId: string) => Promise<UpstreamCredential>;
 
 /**
+ * Tells the vault that the upstream refused (HTTP 401) the user's token, which `isRejected`
+ * recognises: the vault renews it (a refresh) or marks the connection broken, and answers anew.
+ */
+export type CredentialRejected = (
+  server: string,
+  userId: string,
+  isRejected: (token: string) => boolean,
+) => Promise<UpstreamCredential>;
+
+/**
  * The one sentence a user reads when a server's connection is not usable: what to do and where.
  * The URL is the connect page (no secret in it); the token itself never appears in any message.
  */
@@ -28,14 +38,14 @@ export function connectionError(
       server,
       'not_connected',
       `The MCP server "${server}" needs your account on its upstream service: connect it at ${credential.missing} and try again.`,
-      credential.missing,
+      { connectUrl: credential.missing },
     );
   }
   return new UpstreamError(
     server,
     'not_connected',
     `The connection of the MCP server "${server}" to its upstream service stopped working: reconnect it at ${credential.broken} and try again.`,
-    credential.broken,
+    { connectUrl: credential.broken },
   );
 }
 

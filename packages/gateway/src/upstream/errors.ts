@@ -16,13 +16,21 @@ export class UpstreamError extends Error {
   readonly server: string;
   /** For `not_connected`: the page where the user connects (or reconnects) the upstream account. */
   readonly connectUrl: string | undefined;
+  /** For `refused`: the upstream's HTTP status (401: the credentials were refused; 403: forbidden). */
+  readonly httpStatus: number | undefined;
 
-  constructor(server: string, reason: UpstreamErrorReason, message: string, connectUrl?: string) {
+  constructor(
+    server: string,
+    reason: UpstreamErrorReason,
+    message: string,
+    details: { connectUrl?: string; httpStatus?: number } = {},
+  ) {
     super(message);
     this.name = 'UpstreamError';
     this.server = server;
     this.reason = reason;
-    this.connectUrl = connectUrl;
+    this.connectUrl = details.connectUrl;
+    this.httpStatus = details.httpStatus;
   }
 }
 
@@ -75,11 +83,15 @@ export function classifyFailure(
 
 function httpFailure(server: string, status: number | undefined): RequestFailure {
   if (status === 401 || status === 403) {
-    return lost(
-      server,
-      'refused',
-      `The MCP server "${server}" refused the gateway (HTTP ${status}); check the headers configured for it.`,
-    );
+    return {
+      error: new UpstreamError(
+        server,
+        'refused',
+        `The MCP server "${server}" refused the gateway (HTTP ${status}); check the headers configured for it.`,
+        { httpStatus: status },
+      ),
+      connectionLost: true,
+    };
   }
   // 404 to a request carrying a session id: the upstream forgot the session (it restarted).
   if (status === 404) {

@@ -1,12 +1,17 @@
 import type { Client, FetchLike, Implementation } from '@modelcontextprotocol/client';
 import type { McpServerConfig } from '../config/schema.ts';
 import type { BackoffOptions } from './backoff.ts';
-import { type Credentials, connectionError } from './credentials.ts';
+import {
+  type CredentialRejected,
+  type Credentials,
+  connectionError,
+  tokenFingerprint,
+} from './credentials.ts';
 import { UpstreamError } from './errors.ts';
 import { Supervisor, type UpstreamStatus } from './supervisor.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
-export type { Credentials, UpstreamCredential } from './credentials.ts';
+export type { CredentialRejected, Credentials, UpstreamCredential } from './credentials.ts';
 export { UpstreamError, type UpstreamErrorReason } from './errors.ts';
 export type { UpstreamStatus } from './supervisor.ts';
 
@@ -43,6 +48,9 @@ export class UpstreamPool {
   /** Servers with a `connection`: each user's calls carry that user's upstream token. */
   readonly #needsCredential = new Set<string>();
   readonly #credentials: Credentials | undefined;
+  readonly #credentialRejected: CredentialRejected | undefined;
+  /** The fingerprint of the token last handed to each (server, user), to name the one refused. */
+  readonly #handedOut = new Map<string, string>();
   readonly #onExit = () => {
     for (const supervisor of this.#supervisors.values()) supervisor.killNow();
   };
@@ -59,11 +67,14 @@ export class UpstreamPool {
     fetch?: FetchLike;
     /** The token vault: each user's upstream token for the servers with a `connection`. */
     credentials?: Credentials;
+    /** The vault, told of a token the upstream refused; without it, a refusal is only reported. */
+    credentialRejected?: CredentialRejected;
     /** The configured connections, by id: `env` names the variable a stdio process receives the token in. */
     connections?: ReadonlyMap<string, { env?: string | undefined }>;
   }) {
     const log = options.log ?? ((server, line) => process.stderr.write(`[${server}] ${line}\n`));
     this.#credentials = options.credentials;
+    this.#credentialRejected = options.credentialRejected;
     for (const [name, config] of Object.entries(options.servers)) {
       const connection = config.connection;
       if (connection !== undefined) {
@@ -109,7 +120,21 @@ export class UpstreamPool {
     // Asked on every call: the vault refreshes before expiry, and a new token restarts the process.
     const credential = await this.#credentials(server, user);
     if (!('token' in credential)) throw connectionError(server, credential);
+    this.#handedOut.set(JSON.stringify([server, user]), tokenFingerprint(credential.token));
     return supervisor.client(user, signal, credential.token);
+  }
+
+  /**
+   * The upstream of `server` refused `user`'s own token (HTTP 401). The vault renews it or marks
+   * the connection broken: resolves true when there is a new token to try once more with, and
+   * otherwise throws the error naming the page where the user reconnects.
+   */
+  async credentialRejected(server: string, user: string): Promise<boolean> {
+    const rejected = this.#handedOut.get(JSON.stringify([server, user]));
+    if (!this.#credentialRejected || rejected === undefined) return false;
+    const credential = await this.#credentialRejected(server, user, (t) => tokenFingerprint(t) === rejected);
+    if (!('token' in credential)) throw connectionError(server, credential);
+    return tokenFingerprint(credential.token) !== rejected;
   }
 
   /** Whether `server` calls its upstream with each user's own token (it has a `connection`). */

@@ -24,7 +24,7 @@ export function addAdminRoutes(router: Router, ctx: Context, vault: Vault): void
       headers: { 'content-type': 'text/css', 'cache-control': 'public, max-age=3600' },
     });
   router.add(ADMIN_STYLESHEET_PATH, { GET: css });
-  addUsersRoutes(router, ctx);
+  addUsersRoutes(router, ctx, vault);
   addClientsRoutes(router, ctx);
   addGrantsRoutes(router, ctx);
   addConnectionsRoutes(router, ctx, vault);

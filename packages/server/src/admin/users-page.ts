@@ -4,6 +4,7 @@ import { html } from '../interaction/html.ts';
 import { redirect } from '../interaction/responses.ts';
 import type { UserRecord } from '../store/types.ts';
 import { deactivateUser } from '../users/deactivate.ts';
+import type { Vault } from '../vault/vault.ts';
 import { adminCsrf, adminForm, confirmed, requireAdmin } from './auth.ts';
 import { adminPage, confirmPage } from './layout.ts';
 import { ADMIN_HOME } from './return-path.ts';
@@ -18,7 +19,7 @@ export const USERS_PATH = `${ADMIN_HOME}/users`;
  */
 interface UserAction {
   question?: (user: UserRecord) => string;
-  run(ctx: Context, user: UserRecord, admin: UserRecord): Promise<void>;
+  run(ctx: Context, user: UserRecord, admin: UserRecord, vault: Vault): Promise<void>;
   done: string;
   /** An administrator cannot do this to their own account (no locking oneself out). */
   notOnSelf: boolean;
@@ -30,7 +31,7 @@ const ACTIONS = new Map<string, UserAction>([
     {
       question: (u) =>
         `Disable ${u.username}? They are signed out everywhere, cannot sign in, and every application they allowed loses access at its next request. You can enable them again later, but their grants stay revoked.`,
-      run: (ctx, user, admin) => deactivate(ctx, user, admin, 'disabled'),
+      run: (ctx, user, admin, vault) => deactivate(ctx, vault, user, admin, 'disabled'),
       done: 'disabled',
       notOnSelf: true,
     },
@@ -48,7 +49,7 @@ const ACTIONS = new Map<string, UserAction>([
     {
       question: (u) =>
         `Remove ${u.username}? Their account is deleted, they are signed out everywhere and every application they allowed loses access at its next request. This cannot be undone.`,
-      run: (ctx, user, admin) => deactivate(ctx, user, admin, 'removed'),
+      run: (ctx, user, admin, vault) => deactivate(ctx, vault, user, admin, 'removed'),
       done: 'removed',
       notOnSelf: true,
     },
@@ -85,20 +86,27 @@ const NOTICES = new Map([
 
 async function deactivate(
   ctx: Context,
+  vault: Vault,
   user: UserRecord,
   admin: UserRecord,
   how: 'disabled' | 'removed',
 ): Promise<void> {
-  await deactivateUser(ctx.store, user, how, (grantId) => ctx.revokeGrant(grantId, `user ${how}`, admin.id));
+  await deactivateUser(
+    ctx.store,
+    user,
+    how,
+    (grantId) => ctx.revokeGrant(grantId, `user ${how}`, admin.id),
+    (provider) => vault.remove(user.id, provider),
+  );
 }
 
 /** `GET /admin/users` (list, search) and `GET|POST /admin/users/:action` (confirm, act). */
-export function addUsersRoutes(router: Router, ctx: Context): void {
+export function addUsersRoutes(router: Router, ctx: Context, vault: Vault): void {
   router.add(USERS_PATH, { GET: (request) => showUsers(ctx, request) }, { page: true }).add(
     `${USERS_PATH}/:action`,
     {
       GET: (request, info) => confirmUserAction(ctx, request, info),
-      POST: (request, info) => submitUserAction(ctx, request, info),
+      POST: (request, info) => submitUserAction(ctx, vault, request, info),
     },
     { page: true },
   );
@@ -204,7 +212,12 @@ async function confirmUserAction(ctx: Context, request: Request, info: RequestIn
  * `POST /admin/users/:action`: with the CSRF token (and `confirm=yes` for a destructive action)
  * performs it, audited with the acting admin as `actor`, and answers 303 to the list.
  */
-async function submitUserAction(ctx: Context, request: Request, info: RequestInfo): Promise<Response> {
+async function submitUserAction(
+  ctx: Context,
+  vault: Vault,
+  request: Request,
+  info: RequestInfo,
+): Promise<Response> {
   const posted = await adminForm(ctx, request);
   if (posted instanceof Response) return posted;
   const { admin, form } = posted;
@@ -216,7 +229,7 @@ async function submitUserAction(ctx: Context, request: Request, info: RequestInf
     return redirect(`${USERS_PATH}/${info.params.get('action')}?user=${encodeURIComponent(user.id)}`);
   }
   if (action.notOnSelf && user.id === admin.id) return redirect(`${USERS_PATH}?done=self`);
-  await action.run(ctx, user, admin);
+  await action.run(ctx, user, admin, vault);
   ctx.audit({
     type: `admin.user_${action.done}`,
     actor: admin.id,

@@ -11,6 +11,13 @@ export async function deactivateUser(
   user: UserRecord,
   how: 'disabled' | 'removed',
   revoke: (grantId: string) => Promise<void>,
+  /**
+   * How a removed user's upstream connection goes: through the vault, which revokes its tokens at
+   * the provider first (RFC 7009). Default: deleted from the store only, for callers without the
+   * connections' configuration.
+   */
+  removeConnection: (provider: string) => Promise<unknown> = (provider) =>
+    store.deleteConnection(user.id, provider),
 ): Promise<void> {
   await store.setUserDisabled(user.id, true);
   await store.deleteUserSessions(user.id);
@@ -18,7 +25,7 @@ export async function deactivateUser(
   if (how === 'removed') {
     // Their upstream tokens go with them (a disabled user's are refused by the vault already).
     for (const connection of await store.listConnections(user.id)) {
-      await store.deleteConnection(user.id, connection.provider);
+      await removeConnection(connection.provider);
     }
     await store.deleteUser(user.id);
   }

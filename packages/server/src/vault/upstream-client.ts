@@ -34,11 +34,28 @@ function deadlineFetch(timeoutMs: number): oidc.CustomFetch {
       const response = await fetch(url, { ...(options as RequestInit), signal, redirect: 'manual' });
       const body = NULL_BODY_STATUS.has(response.status) ? null : await response.arrayBuffer();
       return new Response(body, {
-        status: response.status,
+        status: errorDisguisedAsSuccess(response, body) ? 400 : response.status,
         statusText: response.statusText,
         headers: response.headers,
       });
     });
+}
+
+/**
+ * GitHub (among others) answers a refused token request with 200 and an OAuth error body
+ * (`{"error":"bad_refresh_token"}`), where RFC 6749 §5.2 says 400. Read as 400, the error reaches
+ * the vault as the provider's error code, so a refused refresh breaks the connection and tells the
+ * user to reconnect instead of failing every call as if the provider were down.
+ */
+function errorDisguisedAsSuccess(response: Response, body: ArrayBuffer | null): boolean {
+  if (response.status !== 200 || body === null) return false;
+  if (!/json/i.test(response.headers.get('content-type') ?? '')) return false;
+  try {
+    const json = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+    return typeof json.error === 'string' && json.access_token === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** The openid-client configuration for one connection: https endpoints, or http on loopback only. */

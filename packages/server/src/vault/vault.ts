@@ -20,6 +20,11 @@ export interface UpstreamTokens {
 const REFRESH_MARGIN_SECONDS = 60;
 /** How long an instance may hold a refresh lease: the refresh's own deadline, with room. */
 const LEASE_SECONDS = 30;
+/**
+ * The error codes with which a provider refuses a refresh token for good (RFC 6749 §5.2's, and
+ * GitHub's own): only a new connect helps.
+ */
+const TERMINAL_REFRESH_ERRORS = new Set(['invalid_grant', 'bad_refresh_token']);
 /** How often an instance waiting for another one's refresh reads the row again. */
 const WAIT_POLL_MS = 50;
 
@@ -133,56 +138,102 @@ export class Vault {
   async remove(userId: string, provider: string): Promise<boolean> {
     const row = await this.#store.getConnection(userId, provider);
     if (!row) return false;
-    const client = this.#clients.get(provider);
-    if (client && this.#revocable.has(provider)) {
+    if (this.#clients.has(provider)) {
       const { refresh, access } = this.#decrypt(row);
-      // Revoking the refresh token ends the grant at most providers (RFC 7009 §2.1); the access
-      // token too, for those that do not cascade.
-      for (const [token, hint] of [
-        [refresh, 'refresh_token'],
-        [access, 'access_token'],
-      ] as const) {
-        if (token) await oidc.tokenRevocation(client, token, { token_type_hint: hint }).catch(() => {});
-      }
+      await this.#revoke(provider, refresh, access);
     }
     return this.#store.deleteConnection(userId, provider);
   }
 
+  /**
+   * The upstream refused the token it was given (HTTP 401): `isRejected` tells that token when it
+   * sees it. Unless another caller has replaced it meanwhile, the connection is refreshed now
+   * (single-flight, as before expiry) or, without a refresh token, marked broken, so the user is
+   * told to reconnect instead of the call failing the same way forever.
+   */
+  async rejected(
+    userId: string,
+    provider: string,
+    isRejected: (token: string) => boolean,
+  ): Promise<VaultAnswer> {
+    if (!this.#clients.has(provider)) throw new Error(`no connection named ${JSON.stringify(provider)}`);
+    const key = JSON.stringify([userId, provider]);
+    let flight = this.#inFlight.get(key);
+    if (!flight) {
+      flight = this.#refresh(userId, provider, isRejected).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, flight);
+    }
+    return flight;
+  }
+
+  /** Revokes a connection's tokens where the provider allows it (RFC 7009); failures are ignored. */
+  async #revoke(provider: string, refresh: string | undefined, access: string | undefined): Promise<void> {
+    const client = this.#clients.get(provider);
+    if (!client || !this.#revocable.has(provider)) return;
+    // Revoking the refresh token ends the grant at most providers (RFC 7009 §2.1); the access
+    // token too, for those that do not cascade.
+    for (const [token, hint] of [
+      [refresh, 'refresh_token'],
+      [access, 'access_token'],
+    ] as const) {
+      if (token) await oidc.tokenRevocation(client, token, { token_type_hint: hint }).catch(() => {});
+    }
+  }
+
   /** The answer a row gives without a refresh, or undefined when it needs one. */
-  #answer(row: ConnectionRecord | undefined): VaultAnswer | undefined {
+  #answer(
+    row: ConnectionRecord | undefined,
+    isRejected?: (token: string) => boolean,
+  ): VaultAnswer | undefined {
     if (!row) return undefined;
     if (row.state === 'broken') return { broken: this.connectUrl(row.provider) };
+    const access = this.#decrypt(row).access;
+    if (isRejected?.(access)) return undefined;
     if (row.expires_at === undefined || row.expires_at - this.#now() > REFRESH_MARGIN_SECONDS) {
-      return { token: this.#decrypt(row).access };
+      return { token: access };
     }
     return undefined;
   }
 
-  async #refresh(userId: string, provider: string): Promise<VaultAnswer> {
+  async #refresh(
+    userId: string,
+    provider: string,
+    isRejected?: (token: string) => boolean,
+  ): Promise<VaultAnswer> {
     for (;;) {
       const now = this.#now();
       if (await this.#store.takeConnectionLease(userId, provider, this.#owner, now, now + LEASE_SECONDS)) {
-        return this.#refreshHoldingLease(userId, provider);
+        try {
+          return await this.#refreshHoldingLease(userId, provider, isRejected);
+        } catch (err) {
+          // Whatever went wrong (the provider, a ciphertext that no longer decrypts), the lease
+          // must not outlive it: other callers and instances would wait for nothing.
+          await this.#store.releaseConnectionLease(userId, provider, this.#owner).catch(() => {});
+          throw err;
+        }
       }
       // Another instance refreshes: wait for its outcome (or for its lease to lapse).
       await sleep(WAIT_POLL_MS);
       const row = await this.#store.getConnection(userId, provider);
       if (!row) return { missing: this.connectUrl(provider) };
-      const answer = this.#answer(row);
+      const answer = this.#answer(row, isRejected);
       if (answer) return answer;
     }
   }
 
-  async #refreshHoldingLease(userId: string, provider: string): Promise<VaultAnswer> {
+  async #refreshHoldingLease(
+    userId: string,
+    provider: string,
+    isRejected?: (token: string) => boolean,
+  ): Promise<VaultAnswer> {
     const row = await this.#store.getConnection(userId, provider);
-    if (!row) return { missing: this.connectUrl(provider) };
-    // Refreshed (or broken) by another instance between our read and the lease.
-    const done = this.#answer(row);
+    // Removed meanwhile, or refreshed (or broken) by another instance between our read and the lease.
+    const done = row ? this.#answer(row, isRejected) : { missing: this.connectUrl(provider) };
     if (done) {
       await this.#store.releaseConnectionLease(userId, provider, this.#owner);
       return done;
     }
-    const { refresh } = this.#decrypt(row);
+    const { refresh } = this.#decrypt(row as ConnectionRecord);
     if (!refresh) return this.#breaks(userId, provider);
     let response: oidc.TokenEndpointResponse;
     try {
@@ -190,16 +241,21 @@ export class Vault {
     } catch (err) {
       // The provider refused the refresh token: only a new connect helps. Anything else
       // (network, deadline, 5xx) may pass: the next caller tries again.
-      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') {
+      if (err instanceof oidc.ResponseBodyError && TERMINAL_REFRESH_ERRORS.has(err.error)) {
         return this.#breaks(userId, provider);
       }
-      await this.#store.releaseConnectionLease(userId, provider, this.#owner);
       throw new Error(`refreshing the ${provider} connection failed; try again`, { cause: err });
     }
     const now = this.#now();
     const encrypted = this.#encrypted(userId, provider, response, now);
-    await this.#store.finishConnectionRefresh(userId, provider, this.#owner, encrypted, now);
-    return { token: response.access_token };
+    if (await this.#store.finishConnectionRefresh(userId, provider, this.#owner, encrypted, now)) {
+      return { token: response.access_token };
+    }
+    // Removed or reconnected while we refreshed (or our lease lapsed): these new tokens belong to
+    // no stored connection, so they are revoked rather than used or left live upstream.
+    await this.#revoke(provider, response.refresh_token, response.access_token);
+    const current = await this.#store.getConnection(userId, provider);
+    return (current && this.#answer(current)) || { missing: this.connectUrl(provider) };
   }
 
   async #breaks(userId: string, provider: string): Promise<VaultAnswer> {
