@@ -14,6 +14,8 @@ import { startUpstreamIdp, type UpstreamIdp } from './helpers/upstream-idp.ts';
  */
 const skip = browserSkipReason();
 let idp: UpstreamIdp;
+/** The upstream API's own authorization server (GitHub's, in production), separate from the IdP. */
+let api: UpstreamIdp;
 let gh: InProcessServer;
 let app: Awaited<ReturnType<typeof startLoopbackServer>>;
 let browser: Browser;
@@ -21,6 +23,7 @@ let browser: Browser;
 before(async () => {
   if (skip) return;
   idp = await startUpstreamIdp();
+  api = await startUpstreamIdp();
   gh = await startInProcess({
     passwordSignIn: false,
     identityProviders: [
@@ -33,24 +36,27 @@ before(async () => {
         dangerouslyAllowInsecureHttp: true,
       },
     ],
-    // The same provider also stands in for an upstream API's authorization server (the vault),
+    // A second oidc-provider stands in for an upstream API's authorization server (the vault),
     // which the MCP server calls as the user: its consent page offers to connect it.
     connectionsOf: () => ['github'],
     connections: new Map([
       [
         'github',
         {
-          issuer: idp.issuer,
-          authorizationEndpoint: `${idp.issuer}/auth`,
-          tokenEndpoint: `${idp.issuer}/token`,
-          clientId: idp.clientId,
-          clientSecret: idp.clientSecret,
+          issuer: api.issuer,
+          authorizationEndpoint: `${api.issuer}/auth`,
+          tokenEndpoint: `${api.issuer}/token`,
+          clientId: api.clientId,
+          clientSecret: api.clientSecret,
           scopes: ['openid'],
         },
       ],
     ]),
   });
-  idp.register([`${gh.issuer}/signin/keycloak/callback`, `${gh.issuer}/connect/github/callback`]);
+  idp.register([`${gh.issuer}/signin/keycloak/callback`]);
+  api.register([`${gh.issuer}/connect/github/callback`]);
+  api.accounts.set('erin-at-the-api', { preferred_username: 'erin' });
+  api.signInAs = 'erin-at-the-api';
   idp.accounts.set('9b2c-erin', {
     email: 'erin@example.com',
     email_verified: true,
@@ -71,9 +77,10 @@ after(async () => {
   await app?.close();
   await gh?.close();
   await idp?.close();
+  await api?.close();
 });
 
-test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; the user connects the upstream API account the server uses from the consent page, then approving returns a code', {
+test('MCP authorization (confused deputy): after a silent upstream sign-in, Gatehouse still asks consent for the client; the user connects the upstream API account the server uses from the consent page (its own authorization server, not the IdP), then approving returns a code; removed and connected again from connected apps, it holds a new token', {
   skip,
 }, async () => {
   idp.signInAs = '9b2c-erin';
@@ -117,10 +124,20 @@ test('MCP authorization (confused deputy): after a silent upstream sign-in, Gate
   await page.goto(`${gh.issuer}/account/apps`);
   await page.waitForSelector('li.connection[data-provider="github"] .state.active', { timeout: 20_000 });
   await screenshot(page, 'vault-connected');
-  const row = await gh.store.getConnection(identity?.user_id ?? '', 'github');
-  assert.equal(row?.state, 'active');
-  const handed = await gh.as.vault.accessToken(identity?.user_id ?? '', 'github');
-  assert.ok('token' in handed);
-  assert.ok(!(await page.content()).includes(handed.token), 'the page never shows the token');
+  const userId = identity?.user_id ?? '';
+  const first = await gh.as.vault.accessToken(userId, 'github');
+  assert.ok('token' in first);
+  assert.ok(!(await page.content()).includes(first.token), 'the page never shows the token');
+
+  // Remove, then connect again from the connected-apps page: a new upstream token.
+  await page.click('li.connection[data-provider="github"] button:text-is("Remove")');
+  await page.waitForSelector('a:text-is("Connect github")', { timeout: 20_000 });
+  assert.equal(await gh.store.getConnection(userId, 'github'), undefined);
+  await page.click('a:text-is("Connect github")');
+  await page.waitForSelector('li.connection[data-provider="github"] .state.active', { timeout: 20_000 });
+  const second = await gh.as.vault.accessToken(userId, 'github');
+  assert.ok('token' in second);
+  assert.notEqual(second.token, first.token);
+  assert.ok(!(await page.content()).includes(second.token));
   await context.close();
 });
