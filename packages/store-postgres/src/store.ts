@@ -361,8 +361,7 @@ export class PostgresStore implements Store {
     // The user must exist and be enabled; FOR SHARE holds their row until commit, so a concurrent
     // `users disable` either comes first (and this matches nothing) or waits, and then its
     // revocation of the user's grants sees the grant made here.
-    const [won] = await this.#prepared(
-      'gatehouse_rotate_refresh_token',
+    const [won] = await this.#rows(
       `WITH won AS (
          UPDATE authorization_codes SET consumed_at = $1, grant_id = $2
          WHERE code_hash = $3 AND consumed_at IS NULL
@@ -579,7 +578,8 @@ export class PostgresStore implements Store {
     // any instance) queue on its row lock; after the winner commits the others re-check
     // `rotated_at IS NULL`, match nothing, and only the winner's successor is ever inserted.
     // The grant's user must exist and be enabled: two primary-key lookups in the same statement.
-    const [won] = await this.#rows(
+    const [won] = await this.#prepared(
+      'gatehouse_rotate_refresh_token',
       `WITH won AS (
          UPDATE refresh_tokens SET rotated_at = $1, successor_hash = $2, successor_response = $3
          WHERE token_hash = $4 AND rotated_at IS NULL
