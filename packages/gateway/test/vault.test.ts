@@ -138,14 +138,14 @@ async function connect(
 type ToolResult = { content: Array<{ text: string }>; isError?: boolean };
 
 describe('gateway with the token vault', () => {
-  test('RFC 6749 §6, issue #12: 20 parallel tool calls on an expiring upstream token make exactly one upstream refresh, and all carry the new token', async () => {
+  test('RFC 6749 §6, issue #12: 20 parallel tool calls on an expired upstream token make exactly one upstream refresh, and all carry the new token', async () => {
     const alice = await signIn('alice');
     const refreshToken = await upstreamAs.seedRefreshToken(alice.userId);
-    // Within the vault's refresh margin: the next use refreshes it first.
+    // Already expired: the next use refreshes it first.
     await as.as.vault.save(alice.userId, 'github', {
       access_token: 'alice-old-access',
       refresh_token: refreshToken,
-      expires_in: 30,
+      expires_in: -60,
     });
     const refreshesBefore = upstreamAs.tokenRequests.get('refresh_token') ?? 0;
     received.length = 0;

@@ -8,12 +8,20 @@ await withTestDatabase((db) => {
     return {
       store,
       second: () => db.open(schema),
-      // Every connection row as text, as anyone reading the database would see it.
+      // Every row of every table in the schema as text, as anyone reading the database would see it.
       raw: async () => {
-        const { rows } = await db.admin.query(
-          `SELECT row_to_json(c)::text AS row FROM "${schema}".connections c`,
+        const { rows: tables } = await db.admin.query(
+          'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
         );
-        return rows.map((r) => r.row as string).join('\n');
+        const dump: string[] = [];
+        for (const { table_name } of tables as Array<{ table_name: string }>) {
+          const { rows } = await db.admin.query(
+            `SELECT row_to_json(t)::text AS row FROM "${schema}"."${table_name}" t`,
+          );
+          dump.push(...rows.map((r) => r.row as string));
+        }
+        return dump.join('\n');
       },
     };
   });
