@@ -172,3 +172,23 @@ test('issue #12: a connect started with anything but an interaction id returns t
   const back = await followUntil(agent, start, '/connect/github/callback');
   assert.equal(back.headers.get('location'), '/account/apps?connected');
 });
+
+test('issue #12: two connects started in one browser before either returns (two tabs) both complete: each flow has its own cookie', async () => {
+  await gh.addUser('ivy', PASSWORD);
+  upstream.accounts.set('ivy-at-github', { preferred_username: 'ivy' });
+  upstream.signInAs = 'ivy-at-github';
+  const agent = new Agent();
+  await signInAs(agent, 'ivy');
+  const started = [];
+  for (let i = 0; i < 2; i++) {
+    const response = await agent.fetch(`${gh.issuer}/connect/github`);
+    const location = response.headers.get('location');
+    assert.ok(location, `connect answered ${response.status}`);
+    started.push(new URL(location));
+  }
+  for (const upstreamUrl of started) {
+    const back = await followUntil(agent, upstreamUrl, '/connect/github/callback');
+    assert.equal(back.status, 303, await back.text());
+    assert.equal(back.headers.get('location'), '/account/apps?connected');
+  }
+});

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   constantTimeEqual,
   logUnexpectedError,
@@ -11,6 +10,7 @@ import { adminReturnPath } from '../admin/return-path.ts';
 import type { Context } from '../context.ts';
 import { isInteractionId } from '../endpoints/authorize.ts';
 import { ACCOUNT_HOME } from '../interaction/account.ts';
+import { flowCookies } from '../interaction/flow-cookies.ts';
 import { errorPage } from '../interaction/pages.ts';
 import { page, redirect } from '../interaction/responses.ts';
 import { startSession } from '../interaction/session.ts';
@@ -38,36 +38,6 @@ interface PendingSignIn {
 
 /** Store key of a pending sign-in; the `:` keeps it apart from authorization interaction ids. */
 const pendingKey = (ctx: Context, state: string) => `signin:${ctx.secrets.hash(state)}`;
-
-/** Sign-in cookies a browser keeps at once; starting another clears the oldest beyond these. */
-const PENDING_COOKIES = 5;
-
-/** The sign-in cookies' common name, with the session cookie's prefix (`__Host-` on https). */
-const cookiePrefix = (ctx: Context) =>
-  ctx.cookies.names.session.replace('gatehouse_session', 'gatehouse_signin_');
-
-/**
- * The cookie of one sign-in, named after its state (a short hash of it), so that sign-ins
- * started in two tabs, or with two providers, each find their own cookie at the callback.
- */
-const cookieName = (ctx: Context, state: string) =>
-  `${cookiePrefix(ctx)}${createHash('sha256').update(`gatehouse-signin:${state}`).digest('base64url').slice(0, 16)}`;
-
-/**
- * The Set-Cookie headers that clear this browser's oldest sign-in cookies, so that it keeps at
- * most `PENDING_COOKIES` with the one being started (browsers send cookies oldest first). Each
- * also expires on its own after `SIGN_IN_TTL` and is cleared at its callback.
- */
-function clearOldest(ctx: Context, request: Request): string[] {
-  const prefix = cookiePrefix(ctx);
-  const names = (request.headers.get('cookie') ?? '')
-    .split(';')
-    .map((part) => part.slice(0, part.indexOf('=')).trim())
-    .filter((name) => name.startsWith(prefix));
-  return names
-    .slice(0, Math.max(0, names.length - (PENDING_COOKIES - 1)))
-    .map((name) => ctx.cookies.serialize(name, '', 0));
-}
 
 const refusal = (message: string, status = 403) => page(errorPage('You cannot sign in', message), status);
 const expired = () =>
@@ -162,8 +132,9 @@ async function start(
     code_challenge_method: 'S256',
     ...(provider.type === 'oidc' ? { nonce } : {}),
   });
-  const response = redirect(target.href, ctx.cookies.serialize(cookieName(ctx, state), browser, SIGN_IN_TTL));
-  for (const clear of clearOldest(ctx, request)) response.headers.append('set-cookie', clear);
+  const [cookie, ...cleared] = flowCookies(ctx, 'signin').start(request, state, browser, SIGN_IN_TTL);
+  const response = redirect(target.href, cookie);
+  for (const clear of cleared) response.headers.append('set-cookie', clear);
   return response;
 }
 
@@ -201,7 +172,7 @@ async function callback(
   if (!state) return expired();
   const response = await finish(ctx, clients, provider, request, info, url, state);
   // This sign-in's cookie has served, whatever the outcome.
-  response.headers.append('set-cookie', ctx.cookies.serialize(cookieName(ctx, state), '', 0));
+  response.headers.append('set-cookie', flowCookies(ctx, 'signin').clear(state));
   return response;
 }
 
@@ -219,7 +190,7 @@ async function finish(
   const record = await ctx.store.takeInteraction(pendingKey(ctx, state), ctx.now());
   if (!record) return expired();
   const pending = JSON.parse(record.request) as PendingSignIn;
-  const cookie = ctx.cookies.read(request, cookieName(ctx, state));
+  const cookie = flowCookies(ctx, 'signin').read(request, state);
   // Login CSRF (RFC 6749 §10.12): the callback must reach the browser that started the sign-in,
   // or someone could sign another person's browser into their own account.
   if (

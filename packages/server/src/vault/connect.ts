@@ -3,6 +3,7 @@ import * as oidc from 'openid-client';
 import type { Context } from '../context.ts';
 import { isInteractionId } from '../endpoints/authorize.ts';
 import { ACCOUNT_HOME, LOGIN_PATH } from '../interaction/account.ts';
+import { flowCookies } from '../interaction/flow-cookies.ts';
 import { redirect } from '../interaction/responses.ts';
 import { currentUser } from '../interaction/session.ts';
 import type { Vault } from './vault.ts';
@@ -39,8 +40,6 @@ interface PendingConnect {
   interaction?: string;
 }
 
-const cookieName = (ctx: Context) =>
-  ctx.config.secureCookies ? '__Host-gatehouse_connect' : 'gatehouse_connect';
 const redirectUri = (ctx: Context, provider: string) =>
   `${ctx.config.issuer}/connect/${encodeURIComponent(provider)}/callback`;
 
@@ -75,7 +74,10 @@ async function start(ctx: Context, vault: Vault, request: Request, info: Request
     ...(interaction !== undefined && isInteractionId(interaction) ? { interaction } : {}),
   };
   const sealed = ctx.secrets.encrypt(JSON.stringify(pending), `connect:${user.id}`);
-  return redirect(target.href, ctx.cookies.serialize(cookieName(ctx), sealed, CONNECT_SECONDS));
+  const [cookie, ...cleared] = flowCookies(ctx, 'connect').start(request, state, sealed, CONNECT_SECONDS);
+  const response = redirect(target.href, cookie);
+  for (const clear of cleared) response.headers.append('set-cookie', clear);
+  return response;
 }
 
 async function callback(ctx: Context, vault: Vault, request: Request, info: RequestInfo): Promise<Response> {
@@ -84,15 +86,17 @@ async function callback(ctx: Context, vault: Vault, request: Request, info: Requ
   if (!user) return redirect(LOGIN_PATH);
   const refused = (why: string) =>
     new OAuthError('access_denied', `Your ${provider} account was not connected: ${why}`, { status: 400 });
+  const url = new URL(request.url);
+  const cookies = flowCookies(ctx, 'connect');
+  const state = url.searchParams.get('state') ?? '';
   let pending: PendingConnect;
   try {
-    const cookie = ctx.cookies.read(request, cookieName(ctx)) ?? '';
+    const cookie = cookies.read(request, state) ?? '';
     pending = JSON.parse(ctx.secrets.decrypt(cookie, `connect:${user.id}`));
   } catch {
     throw refused('this connection was not started here, or took too long. Start it again.');
   }
   if (pending.provider !== provider) throw refused('this connection was started for another provider.');
-  const url = new URL(request.url);
   // The URL the upstream redirected to, as registered there (the issuer's, not the listener's).
   const current = new URL(`${redirectUri(ctx, provider)}${url.search}`);
   let tokens: oidc.TokenEndpointResponse;
@@ -108,5 +112,5 @@ async function callback(ctx: Context, vault: Vault, request: Request, info: Requ
   await vault.save(user.id, provider, tokens);
   ctx.audit({ type: 'connection.added', user_id: user.id, detail: { provider } });
   const back = pending.interaction ? `/interaction/${pending.interaction}` : `${ACCOUNT_HOME}?connected`;
-  return redirect(back, ctx.cookies.serialize(cookieName(ctx), '', 0));
+  return redirect(back, cookies.clear(state));
 }
