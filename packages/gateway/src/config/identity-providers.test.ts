@@ -109,4 +109,16 @@ describe('configuration file: identity providers', () => {
       ['identityProviders.github.dangerouslyTrustUnverifiedEmail: expected true or false'],
     );
   });
+
+  test('RFC 6749 §2.3.1: clientAuthentication (Basic or the form body) for providers and connections', () => {
+    const okta = { name: 'Okta', issuer: 'https://acme.okta.com', clientId: 'x' };
+    const config = parse({
+      identityProviders: { okta: { ...okta, clientAuthentication: 'client_secret_basic' } },
+    });
+    assert.equal(config.identityProviders?.okta?.clientAuthentication, 'client_secret_basic');
+    assert.deepEqual(
+      problems({ identityProviders: { okta: { ...okta, clientAuthentication: 'private_key_jwt' } } }),
+      ['identityProviders.okta.clientAuthentication: expected "client_secret_basic" or "client_secret_post"'],
+    );
+  });
 });

@@ -221,6 +221,11 @@ const UNSTABLE_SUBJECT_CLAIMS = new Set([
 ]);
 
 /** One upstream identity provider people sign in with ("Continue with …"); see docs/configuration.md. */
+/** RFC 6749 §2.3.1: the client secret in the Authorization header (Basic) or in the form body. */
+const clientAuthentication = z.enum(['client_secret_basic', 'client_secret_post'], {
+  error: 'expected "client_secret_basic" or "client_secret_post"',
+});
+
 export const identityProviderSchema = z
   .strictObject({
     name: nonEmpty.max(60, { error: 'expected a name of at most 60 characters' }),
@@ -232,6 +237,8 @@ export const identityProviderSchema = z
     clientId: nonEmpty,
     /** Always an `${env:NAME}` reference (the loader refuses an inline secret). */
     clientSecret: nonEmpty.optional(),
+    /** How Gatehouse authenticates at the token endpoint (RFC 6749 §2.3.1). Default client_secret_post. */
+    clientAuthentication: clientAuthentication.optional(),
     scopes: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
     claims: z
       .strictObject({ subject: nonEmpty.optional(), name: nonEmpty.optional(), email: nonEmpty.optional() })
@@ -276,6 +283,8 @@ export const connectionSchema = z.strictObject({
   clientId: nonEmpty,
   /** Always an `${env:NAME}` reference (the loader refuses an inline secret). */
   clientSecret: nonEmpty,
+  /** How Gatehouse authenticates at the token endpoint (RFC 6749 §2.3.1). Default client_secret_post. */
+  clientAuthentication: clientAuthentication.optional(),
   scopes: z.array(scopeToken, { error: 'expected a list of scopes' }).optional(),
   env: z
     .string()

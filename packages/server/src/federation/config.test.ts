@@ -55,3 +55,12 @@ test('dangerouslyTrustUnverifiedEmail is off unless a provider turns it on', () 
   assert.equal(kc?.dangerouslyTrustUnverifiedEmail, false);
   assert.equal(gh?.dangerouslyTrustUnverifiedEmail, true);
 });
+
+test('RFC 6749 §2.3.1: a provider authenticates with the form body unless it says client_secret_basic', () => {
+  const [kc, okta] = resolveIdentityProviders([
+    keycloak,
+    { ...keycloak, id: 'okta', clientAuthentication: 'client_secret_basic' },
+  ]);
+  assert.equal(kc?.clientAuthentication, 'client_secret_post');
+  assert.equal(okta?.clientAuthentication, 'client_secret_basic');
+});

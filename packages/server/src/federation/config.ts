@@ -25,6 +25,11 @@ export interface IdentityProviderConfig {
    * the resolved configuration.
    */
   clientSecret?: string;
+  /**
+   * How Gatehouse authenticates with the secret at the token endpoint (RFC 6749 §2.3.1): in the
+   * form body, or HTTP Basic (Okta's default). Default `client_secret_post`.
+   */
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
   /** Scopes to ask for. Default: `openid email profile` (OIDC), none (OAuth 2.0). */
   scopes?: string[];
   /**
@@ -146,6 +151,7 @@ export function resolveIdentityProviders(
       name: p.name,
       type,
       clientId: p.clientId,
+      clientAuthentication: p.clientAuthentication ?? 'client_secret_post',
       scopes: p.scopes ?? (oidc ? ['openid', 'email', 'profile'] : []),
       claims: {
         subject,

@@ -38,7 +38,7 @@ export class UpstreamClients {
 
   async #create(provider: IdentityProvider): Promise<oidc.Configuration> {
     const secret = this.#secrets.get(provider.id);
-    const auth = secret === undefined ? oidc.None() : oidc.ClientSecretPost(secret);
+    const auth = clientAuthentication(provider.clientAuthentication, secret);
     const execute = provider.dangerouslyAllowInsecureHttp ? [oidc.allowInsecureRequests] : [];
     let configuration: oidc.Configuration;
     if (provider.type === 'oidc') {
@@ -119,4 +119,13 @@ export async function redeemCallback(
   }
   for (const [k, v] of Object.entries(body)) claims.set(k, v);
   return claims;
+}
+
+/** openid-client's client authentication for a configured method (RFC 6749 §2.3.1); none without a secret. */
+export function clientAuthentication(
+  method: 'client_secret_basic' | 'client_secret_post' | undefined,
+  secret: string | undefined,
+): oidc.ClientAuth {
+  if (secret === undefined) return oidc.None();
+  return method === 'client_secret_basic' ? oidc.ClientSecretBasic(secret) : oidc.ClientSecretPost(secret);
 }

@@ -13,6 +13,8 @@ export interface UpstreamAs {
   clientSecret: string;
   /** Token endpoint requests so far, by grant type. */
   tokenRequests: Map<string, number>;
+  /** How each token request authenticated the client, in order: Basic header or form body. */
+  tokenAuthentication: Array<'client_secret_basic' | 'client_secret_post'>;
   revocationRequests: number;
   /** A refresh token for `accountId`, as a connect would have left it. */
   seedRefreshToken(accountId: string): Promise<string>;
@@ -40,10 +42,17 @@ interface OidcProvider {
 interface KoaContext {
   path: string;
   method: string;
+  get(header: string): string;
   oidc?: { params?: Record<string, unknown> };
 }
 
-export async function startUpstreamAs(options: { redirectUri?: string } = {}): Promise<UpstreamAs> {
+export async function startUpstreamAs(
+  options: {
+    redirectUri?: string;
+    /** How the provider requires Gatehouse's client to authenticate (RFC 6749 §2.3.1). */
+    tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  } = {},
+): Promise<UpstreamAs> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -57,7 +66,7 @@ export async function startUpstreamAs(options: { redirectUri?: string } = {}): P
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [options.redirectUri ?? `${issuer}/unused`],
-        token_endpoint_auth_method: 'client_secret_post',
+        token_endpoint_auth_method: options.tokenEndpointAuthMethod ?? 'client_secret_post',
       },
     ],
     scopes: ['offline_access', 'repo'],
@@ -70,6 +79,7 @@ export async function startUpstreamAs(options: { redirectUri?: string } = {}): P
     clientId,
     clientSecret,
     tokenRequests: new Map(),
+    tokenAuthentication: [],
     revocationRequests: 0,
     async seedRefreshToken(accountId) {
       const grant = new provider.Grant({ accountId, clientId });
@@ -101,6 +111,9 @@ export async function startUpstreamAs(options: { redirectUri?: string } = {}): P
     if (ctx.path === '/token') {
       const type = String(ctx.oidc?.params?.grant_type ?? '?');
       upstream.tokenRequests.set(type, (upstream.tokenRequests.get(type) ?? 0) + 1);
+      upstream.tokenAuthentication.push(
+        /^basic /i.test(ctx.get('authorization')) ? 'client_secret_basic' : 'client_secret_post',
+      );
     }
     if (ctx.path === '/token/revocation') upstream.revocationRequests++;
   });

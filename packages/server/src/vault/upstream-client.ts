@@ -1,5 +1,6 @@
 import { isLoopbackHost, withDeadline } from '@gatehouse/core';
 import * as oidc from 'openid-client';
+import { clientAuthentication } from '../federation/upstream.ts';
 
 /**
  * An upstream API's authorization server, as the configuration file's `connections` entry names
@@ -12,6 +13,8 @@ export interface UpstreamConnectionConfig {
   revocationEndpoint?: string | undefined;
   clientId: string;
   clientSecret: string;
+  /** How the secret is presented at the token endpoint (RFC 6749 §2.3.1). Default `client_secret_post`. */
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post' | undefined;
   scopes: readonly string[];
   /**
    * The upstream's issuer identifier (RFC 9207: checked against an `iss` in the authorization
@@ -79,7 +82,7 @@ export function upstreamClient(id: string, config: UpstreamConnectionConfig): oi
     },
     config.clientId,
     undefined,
-    oidc.ClientSecretPost(config.clientSecret),
+    clientAuthentication(config.clientAuthentication, config.clientSecret),
   );
   client[oidc.customFetch] = deadlineFetch(config.timeoutMs ?? 10_000);
   // Loopback http only (development and tests): the upstream is on this machine.

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSecrets } from '../secrets.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import { deactivateUser } from '../users/deactivate.ts';
+import { startUpstreamAs } from './upstream-as-kit.ts';
 import { Vault } from './vault.ts';
 
 /**
@@ -210,5 +211,46 @@ describe('token vault: upstream failures', () => {
     );
     assert.deepEqual(requests.revocation.sort(), ['gh-gone', 'ghr-gone']);
     assert.equal(await store.getConnection(id, 'github'), undefined);
+  });
+
+  test('RFC 6749 §2.3.1, issue #12: a connection authenticates at the token endpoint as configured (clientAuthentication): HTTP Basic, or the form body by default', async () => {
+    const upstreamAs = await startUpstreamAs({ tokenEndpointAuthMethod: 'client_secret_basic' });
+    try {
+      const vaultWith = (clientAuthentication?: 'client_secret_basic') =>
+        new Vault({
+          store,
+          secrets: createSecrets('vault-failures-master-secret-0123456789abcdef'),
+          issuer: 'http://127.0.0.1:1',
+          now: () => now,
+          connections: new Map([
+            [
+              'jira',
+              {
+                issuer: upstreamAs.issuer,
+                authorizationEndpoint: `${upstreamAs.issuer}/auth`,
+                tokenEndpoint: `${upstreamAs.issuer}/token`,
+                clientId: upstreamAs.clientId,
+                clientSecret: upstreamAs.clientSecret,
+                ...(clientAuthentication ? { clientAuthentication } : {}),
+                scopes: [],
+              },
+            ],
+          ]),
+        });
+      for (const method of ['client_secret_basic', undefined] as const) {
+        const id = `user-${++users}`;
+        await store.createUser({ id, username: id, password_hash: 'x', disabled: false, created_at: 1 });
+        await vaultWith(method).save(id, 'jira', {
+          access_token: 'jira-old',
+          refresh_token: await upstreamAs.seedRefreshToken(id),
+          expires_in: -1,
+        });
+        const answer = await vaultWith(method).accessToken(id, 'jira');
+        assert.ok('token' in answer && answer.token !== 'jira-old', JSON.stringify(answer));
+        assert.equal(upstreamAs.tokenAuthentication.at(-1), method ?? 'client_secret_post');
+      }
+    } finally {
+      await upstreamAs.close();
+    }
   });
 });
