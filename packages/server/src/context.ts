@@ -50,7 +50,15 @@ export function createContext(
       // Every access token of the grant expires within one access-token lifetime from now.
       if (await parts.store.revokeGrant(grantId, now, revocationExpiryForGrant(now))) {
         await parts.revocations.sync();
-        context.audit({ type: 'grant.revoked', grant_id: grantId, actor, detail: { reason } });
+        // Whose grant and which client's: the audit trail answers "what happened to alice's access".
+        const grant = await parts.store.getGrant(grantId);
+        context.audit({
+          type: 'grant.revoked',
+          grant_id: grantId,
+          ...(grant ? { user_id: grant.subject, client_id: grant.client_id } : {}),
+          actor,
+          detail: { reason },
+        });
       }
     },
   };

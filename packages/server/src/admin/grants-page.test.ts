@@ -69,6 +69,8 @@ test('RFC 7009 §2: an admin revokes a grant after a confirmation; the guard lis
   await kit.as.context.flushAudit();
   const [event] = await kit.store.queryAudit({ type: 'grant.revoked', actor: root.id });
   assert.equal(event?.grant_id, grant.id);
+  assert.equal(event?.user_id, ann.id, 'whose grant it was');
+  assert.equal(event?.client_id, 'notes-app');
 });
 
 test('RFC 6750 §3.1: an admin narrows a grant after a confirmation; the grant keeps only the ticked scopes, audited with the admin', async () => {
