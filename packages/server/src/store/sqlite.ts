@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { auditQuerySql, SQLITE_AUDIT } from './audit-query.ts';
 import {
   narrowedGrantScope,
@@ -61,6 +62,52 @@ interface PendingRotation {
   reject(err: unknown): void;
 }
 
+/**
+ * Checkpoints the WAL into the database file from a thread of its own, with a connection of its
+ * own: a checkpoint syncs the WAL, copies its pages into the database file and syncs that, and on
+ * the server's thread (SQLite's automatic checkpoint, run inside a COMMIT once the WAL holds 1000
+ * pages) it stalled every request meanwhile. PASSIVE never blocks the writer; while the writer
+ * keeps adding pages, passes follow each other (each copies what came during the last) until one
+ * has copied everything, so the writer can start the WAL over. `synchronous = NORMAL` as on the
+ * main connection: WAL and database file are synced at each checkpoint, as before.
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.path);
+db.exec('PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+let timer;
+let stopped = false;
+function pass() {
+  let caughtUp = true;
+  for (let i = 0; i < 8 && !stopped; i++) {
+    try {
+      const r = checkpoint.get();
+      caughtUp = r.busy === 0 && r.checkpointed >= r.log;
+    } catch { break; }
+    if (caughtUp) break;
+  }
+  if (!stopped) timer = setTimeout(pass, workerData.intervalMs);
+}
+timer = setTimeout(pass, workerData.intervalMs);
+parentPort.on('message', () => {
+  stopped = true;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/** How often the checkpoint thread checkpoints. */
+const CHECKPOINT_INTERVAL_MS = 50;
+/** Write transactions before a store starts its checkpoint thread (short-lived stores never do). */
+const CHECKPOINTER_AFTER_WRITES = 256;
+/** While the thread runs, SQLite's own checkpoint is only a backstop (pages of WAL). */
+const BACKSTOP_AUTOCHECKPOINT = 20_000;
+/** Bytes of WAL file kept when the WAL starts over. */
+const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+
 const userVersion = (db: DatabaseSync) =>
   Number((db.prepare('PRAGMA user_version').get() as Row).user_version);
 
@@ -91,10 +138,14 @@ function migrate(db: DatabaseSync): void {
  */
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
+  readonly #path: string;
   readonly #statements = new Map<string, StatementSync>();
+  #writes = 0;
+  #checkpointer: Worker | undefined;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.#path = path;
     this.#db = new DatabaseSync(path);
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
     this.#db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
@@ -116,6 +167,7 @@ export class SqliteStore implements Store {
     try {
       const result = fn();
       this.#db.exec('COMMIT');
+      if (++this.#writes === CHECKPOINTER_AFTER_WRITES) this.#startCheckpointer();
       return result;
     } catch (err) {
       this.#db.exec('ROLLBACK');
@@ -123,9 +175,35 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A busy store on a file checkpoints from its own thread (see CHECKPOINTER). */
+  #startCheckpointer(): void {
+    if (this.#path === ':memory:' || this.#checkpointer) return;
+    const worker = new Worker(CHECKPOINTER, {
+      eval: true,
+      workerData: { path: this.#path, intervalMs: CHECKPOINT_INTERVAL_MS },
+    });
+    // Should the thread fail, SQLite's own checkpoint (the backstop below) keeps the WAL bounded.
+    worker.on('error', () => {});
+    worker.unref();
+    this.#checkpointer = worker;
+    // The WAL file, grown while a checkpoint lagged, is cut back when it starts over.
+    this.#db.exec(
+      `PRAGMA wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT}; PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`,
+    );
+  }
+
   async close(): Promise<void> {
     // Rotations already asked for are committed (and answered) before the file closes.
     if (this.#rotations.length) this.#flushRotations();
+    const worker = this.#checkpointer;
+    this.#checkpointer = undefined;
+    if (worker) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('stop');
+      const timer = setTimeout(() => void worker.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
     if (this.#db.isOpen) this.#db.close();
   }
 
