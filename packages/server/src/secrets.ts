@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pooledRandomBytes } from './tokens/random.ts';
 
 /**
  * The master secret and what derives from it: the HMAC key under which codes, refresh tokens and
@@ -83,7 +84,7 @@ export function createSecrets(master: string): Secrets {
       return createHmac('sha256', key).update(value).digest('base64url');
     },
     encrypt(plaintext, context) {
-      const iv = randomBytes(12);
+      const iv = pooledRandomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', encKey, iv).setAAD(Buffer.from(context));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return ['v1', iv, body, cipher.getAuthTag()]

@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { pooledRandomBytes } from './random.ts';
 
 /**
  * Opaque secrets with a recognisable prefix and a checksum, so that secret scanners can find a
@@ -12,27 +12,8 @@ function checksum(body: string): string {
   return crc32(body).toString(36).padStart(7, '0');
 }
 
-/**
- * Random bytes drawn 4 KiB at a time (as Node's randomUUID does): one call into the CSPRNG per
- * 128 tokens instead of one per token. Every byte is handed out once.
- */
-const pool = Buffer.allocUnsafe(4096);
-let poolOffset = pool.length;
-
-function random32(): string {
-  if (poolOffset + 32 > pool.length) {
-    randomFillSync(pool);
-    poolOffset = 0;
-  }
-  const text = pool.toString('base64url', poolOffset, poolOffset + 32);
-  // Spent bytes are wiped, so the pool never holds a token already handed out.
-  pool.fill(0, poolOffset, poolOffset + 32);
-  poolOffset += 32;
-  return text;
-}
-
 export function createOpaqueToken(prefix: string): string {
-  const body = `${prefix}${random32()}`;
+  const body = `${prefix}${pooledRandomBytes(32).toString('base64url')}`;
   return `${body}_${checksum(body)}`;
 }
 
