@@ -192,3 +192,20 @@ test('issue #12: two connects started in one browser before either returns (two 
     assert.equal(back.headers.get('location'), '/account/apps?connected');
   }
 });
+
+test('RFC 6749 §4.1.2.1, issue #12: a connect the upstream refuses says so, and its flow cookie is cleared all the same', async () => {
+  await gh.addUser('joan', PASSWORD);
+  const agent = new Agent();
+  await signInAs(agent, 'joan');
+  const started = await agent.fetch(`${gh.issuer}/connect/github`);
+  const state = new URL(started.headers.get('location') ?? '').searchParams.get('state');
+  assert.ok(state);
+  const cookie = /^([^=]+)=/.exec(started.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(cookie?.startsWith('gatehouse_connect_'), String(cookie));
+  const refused = await agent.fetch(
+    `${gh.issuer}/connect/github/callback?error=access_denied&state=${state}`,
+  );
+  assert.equal(refused.status, 400);
+  assert.match(await refused.text(), /Your github account was not connected: github answered access_denied/);
+  assert.match(refused.headers.get('set-cookie') ?? '', new RegExp(`^${cookie}=;.*Max-Age=0`, 'i'));
+});

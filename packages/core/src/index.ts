@@ -6,5 +6,6 @@ export * from './pkce.ts';
 export * from './redirect-uri.ts';
 export * from './revocation.ts';
 export * from './scope.ts';
+export * from './subject-claims.ts';
 export type * from './wire.ts';
 export * from './www-authenticate.ts';

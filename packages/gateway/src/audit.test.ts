@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { auditedCall, callEvent, canonicalJson, ephemeralArgumentsMac } from './audit.ts';
+import { auditedCall, callEvent, canonicalJson, ephemeralMac } from './audit.ts';
 
 test('RFC 8785: canonical JSON sorts members, drops whitespace, keeps ECMAScript number and string forms', () => {
   assert.equal(
@@ -43,7 +43,8 @@ test('audit: argument values never reach the event; with hashing only their SHA-
     client_id: 'c',
     detail: { server: 's', method: 'tools/call', name: 'q', outcome: 'allowed', duration_ms: 3 },
   });
-  const mac = ephemeralArgumentsMac();
+  const keyed = ephemeralMac();
+  const mac = (canonical: string) => keyed('audit-arguments', canonical);
   const hashed = callEvent({ ...base, argumentsMac: mac });
   assert.equal(hashed.detail.arguments_hmac, mac('{"password":"hunter2"}'));
   assert.doesNotMatch(JSON.stringify([plain, hashed]), /hunter2/);
@@ -54,7 +55,7 @@ test('audit: argument values never reach the event; with hashing only their SHA-
   );
   assert.notEqual(
     hashed.detail.arguments_hmac,
-    ephemeralArgumentsMac()('{"password":"hunter2"}'),
+    ephemeralMac()('audit-arguments', '{"password":"hunter2"}'),
     'another key, another hash',
   );
 });

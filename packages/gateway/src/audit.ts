@@ -69,13 +69,16 @@ export function canonicalJson(value: unknown): string {
 /** A keyed hash of a call's arguments, given their canonical JSON (absent arguments are `{}`). */
 export type ArgumentsMac = (canonical: string) => string;
 
+/** A MAC under a purpose-specific key: the gateway's keyed hashes (audit arguments, request states). */
+export type Mac = (purpose: string, value: string) => string;
+
 /**
- * An HMAC-SHA256 under a key of its own, for a gateway not given one from the master secret: the
- * hashes then match within this process only.
+ * HMAC-SHA256 under a random key of this process, for a gateway not given one derived from the
+ * master secret: what it computes then matches within this process only.
  */
-export function ephemeralArgumentsMac(): ArgumentsMac {
+export function ephemeralMac(): Mac {
   const key = randomBytes(32);
-  return (canonical) => createHmac('sha256', key).update(canonical).digest('base64url');
+  return (purpose, value) => createHmac('sha256', key).update(`${purpose}\0${value}`).digest('base64url');
 }
 
 /** Builds the event for one call; `argumentsMac` when the server's `audit.arguments` is `hashed`. */

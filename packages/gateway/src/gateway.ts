@@ -11,13 +11,7 @@
 import type { RevocationSource, ScopeDefinition } from '@gatehouse/core';
 import { errorResponse, OAuthError, readBodyBytes, utf8 } from '@gatehouse/core';
 import { type AuthInfo, createGuard, type Guard, readMcpOperations } from '@gatehouse/resource';
-import {
-  type ArgumentsMac,
-  auditedCall,
-  callEvent,
-  ephemeralArgumentsMac,
-  type GatewayAuditEvent,
-} from './audit.ts';
+import { auditedCall, callEvent, ephemeralMac, type GatewayAuditEvent, type Mac } from './audit.ts';
 import { createBridge } from './bridge/bridge.ts';
 import { ToolCatalogue } from './bridge/catalogue.ts';
 import type { McpServerConfig } from './config/schema.ts';
@@ -81,11 +75,12 @@ export interface GatewayOptions {
   /** Receives every `tools/call`, `resources/read` and `prompts/get`, allowed or not. */
   audit(event: GatewayAuditEvent): void;
   /**
-   * The keyed hash of a call's arguments for servers with `audit.arguments: "hashed"`, e.g. an
-   * HMAC under a key derived from the master secret, so hashes match across restarts and
-   * instances. Default: an HMAC under a random key of this process.
+   * A MAC under a key derived from the master secret (the AS's `secrets.mac`), for the keyed hash
+   * of arguments of servers with `audit.arguments: "hashed"` and the request state of a connect
+   * elicitation, so both hold across restarts and instances. Default: HMAC under a random key of
+   * this process.
    */
-  argumentsMac?: ArgumentsMac;
+  mac?: Mac;
   /**
    * The token vault, for servers with a `connection`: the user's current upstream token, or the
    * page where they connect (`missing`) or reconnect (`broken`) it. Asked on every upstream call;
@@ -121,7 +116,8 @@ export interface GatewayOptions {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const issuer = options.issuer.replace(/\/$/, '');
-  const macArguments = options.argumentsMac ?? ephemeralArgumentsMac();
+  const mac = options.mac ?? ephemeralMac();
+  const macArguments = (canonical: string) => mac('audit-arguments', canonical);
   const now = options.now ?? Date.now;
   const pool = new UpstreamPool({
     servers: options.servers,
@@ -167,6 +163,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       upstreams: pool,
       audit: options.audit,
       argumentsMac,
+      mac,
       ...(config.identityAssertion === true && upstreamUrl && sign
         ? {
             identityAssertion: (auth: AuthInfo) =>

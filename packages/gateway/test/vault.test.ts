@@ -178,7 +178,8 @@ describe('gateway with the token vault', () => {
       await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
         assert.ok(ProtocolError.isInstance(err), String(err));
         assert.match(err.message, new RegExp(`connect it at ${as.issuer}/connect/github`));
-        assert.equal((err as ProtocolError).code, -32603);
+        // -32021: what it takes (URL-mode elicitation) is missing from the client's capabilities.
+        assert.equal((err as ProtocolError).code, -32021);
         return true;
       });
       assert.deepEqual(received, [], 'the upstream is not called without the user’s token');
@@ -226,7 +227,7 @@ describe('gateway with the token vault', () => {
     }
   });
 
-  test('issue #12: an upstream that refuses a token the vault cannot renew (no refresh token) marks the connection broken, and the user is told to reconnect', async () => {
+  test('issue #12: an upstream that refuses a token the vault cannot renew (no refresh token): the user is told to reconnect', async () => {
     const gina = await signIn('gina');
     await as.as.vault.save(gina.userId, 'github', { access_token: 'gina-revoked-upstream' });
     refused.add('Bearer gina-revoked-upstream');
@@ -237,7 +238,9 @@ describe('gateway with the token vault', () => {
         assert.doesNotMatch(err.message, /gina-revoked/);
         return true;
       });
-      assert.equal((await as.store.getConnection(gina.userId, 'github'))?.state, 'broken');
+      // Not broken in the store: one refusal may be the upstream's own fault, and must not
+      // disconnect every user at once.
+      assert.equal((await as.store.getConnection(gina.userId, 'github'))?.state, 'active');
     } finally {
       await client.close();
     }
@@ -305,6 +308,46 @@ describe('gateway with the token vault', () => {
       });
       assert.equal(asked, 1, 'the user was asked once');
       assert.deepEqual(received, []);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('issue #12: an accept the gateway never asked for (no request state it minted) holds no call open: the user is asked for real', async () => {
+    const hank = await signIn('hank');
+    const client = new Client(
+      { name: 'vault-gateway-test', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } }, ...MODERN },
+    );
+    let asked = 0;
+    client.setRequestHandler('elicitation/create', async () => {
+      asked++;
+      return { action: 'decline' };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
+        requestInit: { headers: { authorization: `Bearer ${hank.token}` } },
+      }),
+    );
+    try {
+      const started = performance.now();
+      await assert.rejects(
+        client.request({
+          method: 'tools/call',
+          params: {
+            name: 'credential',
+            arguments: {},
+            inputResponses: { gatehouse_connect: { action: 'accept' } },
+            requestState: '1.forged',
+          },
+        }),
+        (err: Error) => {
+          assert.match(err.message, new RegExp(`connect it at ${as.issuer}/connect/github`));
+          return true;
+        },
+      );
+      assert.ok(performance.now() - started < 5000, 'not held for the connect wait');
+      assert.equal(asked, 1, 'the forged answer was ignored and the user asked');
     } finally {
       await client.close();
     }

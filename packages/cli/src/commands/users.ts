@@ -119,6 +119,12 @@ export async function run(args: string[]): Promise<number> {
       await data.store.setUserAdmin(user.id, verb === 'promote');
     else {
       // A disabled or removed user keeps nothing (running servers refuse its tokens within a second).
+      // Read before anything changes (a configuration file that does not load stops here), and
+      // only to remove: disabling needs no configuration file.
+      const vault = verb === 'remove' ? adminVault(data, values.config) : undefined;
+      const unrevocable = vault
+        ? (await data.store.listConnections(user.id)).filter((c) => !vault.has(c.provider))
+        : [];
       await deactivateUser(
         data.store,
         user,
@@ -126,9 +132,14 @@ export async function run(args: string[]): Promise<number> {
         async (id) => {
           await revokeGrantAsAdmin(data.store, id, `user ${outcome}`);
         },
-        // Read only when there is a connection to remove: disabling needs no configuration file.
-        (provider) => adminVault(data, values.config).remove(user.id, provider),
+        (provider) =>
+          vault ? vault.remove(user.id, provider) : data.store.deleteConnection(user.id, provider),
       );
+      if (unrevocable.length > 0) {
+        console.log(
+          `The upstream tokens of ${unrevocable.map((c) => c.provider).join(', ')} were deleted but not revoked: pass --config with the file that configures them to revoke them too.`,
+        );
+      }
     }
     await auditAdmin(data.store, {
       type: `admin.user_${outcome}`,

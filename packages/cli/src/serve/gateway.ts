@@ -70,8 +70,8 @@ export async function createServedGateway(
     // The guards read the AS's metadata and keys in process, as the demo's does.
     fetch: (input, init) => as().fetch(new Request(input, init)),
     audit: (event) => as().context.audit(event),
-    // Keyed by the master secret: equal arguments hash alike across restarts and instances.
-    argumentsMac: (canonical) => as().context.secrets.mac('audit-arguments', canonical),
+    // Keyed by the master secret: audit hashes and request states hold across restarts and instances.
+    mac: (purpose, value) => as().context.secrets.mac(purpose, value),
     // The vault answers by connection id; the gateway asks by server name.
     credentials: (server, userId) => as().vault.accessToken(userId, connectionOf(server)),
     credentialRejected: (server, userId, isRejected) =>

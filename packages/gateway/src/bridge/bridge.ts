@@ -14,6 +14,7 @@ import {
   auditedCall,
   callEvent,
   type GatewayAuditEvent,
+  type Mac,
 } from '../audit.ts';
 import type { McpServerConfig } from '../config/schema.ts';
 import { serverDefaults } from '../config/schema.ts';
@@ -22,7 +23,7 @@ import { titleOf } from '../scopes.ts';
 import { classifyFailure, UpstreamError } from '../upstream/errors.ts';
 import { InFlightRequests } from './cancellation.ts';
 import type { ToolCatalogue } from './catalogue.ts';
-import { connectFirst } from './connect-first.ts';
+import { CONNECT_WAIT_MS, connectFirst, pollUntil } from './connect-first.ts';
 import { asJsonRpcError, toolErrorResult, upstreamFailure } from './errors.ts';
 import { listFilter } from './filter.ts';
 import { progressTokenOf, TOOL_RESULT_AS_IS, upstreamParams, upstreamRequestOptions } from './forward.ts';
@@ -31,8 +32,11 @@ import { asksForProgress, serveAsJson } from './json-leg.ts';
 /** Where the bridge gets a connected upstream client for a user (the gateway's `UpstreamPool`). */
 export interface UpstreamClients {
   client(server: string, user: string, signal?: AbortSignal): Promise<Client>;
-  /** The upstream refused the user's own token: true when renewed (try once more); throws when they must reconnect. */
-  credentialRejected?(server: string, user: string): Promise<boolean>;
+  /**
+   * The upstream refused the user's own token on a request through `used` (the client, or the
+   * error its start failed with): true when renewed (try once more); throws when they must reconnect.
+   */
+  credentialRejected?(server: string, user: string, used: object): Promise<boolean>;
 }
 
 export interface BridgeOptions {
@@ -46,6 +50,8 @@ export interface BridgeOptions {
   audit(event: GatewayAuditEvent): void;
   /** Set when the server's `audit.arguments` is `hashed`: the keyed hash its events carry. */
   argumentsMac?: ArgumentsMac | undefined;
+  /** The gateway's keyed MAC, for the request state of a connect elicitation. */
+  mac: Mac;
   /** The identity assertion for one call, for HTTP upstreams configured with `identityAssertion`. */
   identityAssertion?: (auth: AuthInfo) => Promise<string>;
   /** Failures of the SDK's serving (never carries the token). */
@@ -115,15 +121,31 @@ export function createBridge(options: BridgeOptions): Bridge {
     return failure instanceof UpstreamError && failure.httpStatus === 401;
   }
 
-  /** Whether the user's upstream account for this server is usable now (asked while a call waits for it). */
-  async function isConnected(auth: AuthInfo, signal: AbortSignal): Promise<boolean> {
-    try {
-      await connect(auth, signal);
-      return true;
-    } catch (err) {
-      if (err instanceof UpstreamError && err.connectUrl !== undefined) return false;
-      throw err;
+  /** Calls waiting for a user to connect, by user: one poll of the vault however many wait. */
+  const waits = new Map<string, Promise<boolean>>();
+
+  /** Waits until the user's upstream account for this server is usable (true), or `signal` ends the wait. */
+  function waitForConnection(auth: AuthInfo, signal: AbortSignal): Promise<boolean> {
+    let shared = waits.get(auth.subject);
+    if (!shared) {
+      const connected = () =>
+        connect(auth).then(
+          () => true,
+          (err: unknown) => {
+            if (err instanceof UpstreamError && err.connectUrl !== undefined) return false;
+            throw err;
+          },
+        );
+      shared = pollUntil(connected, AbortSignal.timeout(CONNECT_WAIT_MS)).finally(() =>
+        waits.delete(auth.subject),
+      );
+      waits.set(auth.subject, shared);
     }
+    const ended = new Promise<boolean>((resolve) => {
+      if (signal.aborted) resolve(false);
+      else signal.addEventListener('abort', () => resolve(false), { once: true });
+    });
+    return Promise.race([shared, ended]);
   }
 
   /**
@@ -141,8 +163,11 @@ export function createBridge(options: BridgeOptions): Bridge {
     let outcome: 'allowed' | 'upstream_error' = 'allowed';
     const cancellation = inFlight.track(auth, ctx.mcpReq.id);
     const signal = AbortSignal.any([ctx.mcpReq.signal, cancellation.signal]);
+    let used: object | undefined;
     const attempt = async () => {
+      used = undefined;
       const client = await connect(auth, signal);
+      used = client;
       const assertion = options.identityAssertion ? await options.identityAssertion(auth) : undefined;
       const upstream = upstreamRequestOptions({
         timeoutMs,
@@ -167,7 +192,7 @@ export function createBridge(options: BridgeOptions): Bridge {
         // The upstream refused the user's own token (a server with a `connection`): the vault
         // renews it and the request is tried once more, or the user is told to reconnect.
         if (signal.aborted || !refusedUserToken(err)) throw err;
-        if (!(await upstreams.credentialRejected?.(name, auth.subject))) throw err;
+        if (!(await upstreams.credentialRejected?.(name, auth.subject, used ?? (err as object)))) throw err;
         return await attempt();
       }
     } catch (err) {
@@ -235,23 +260,27 @@ export function createBridge(options: BridgeOptions): Bridge {
         return { ...result, tools: filter.tools(result.tools) };
       });
       on('tools/call', async (request, ctx) => {
+        // The upstream could not run the tool: the model reads why, as the tool's result.
         const call = () =>
-          forward(auth, ctx, 'tools/call', request.params, audited('tools/call', request.params));
+          forward(auth, ctx, 'tools/call', request.params, audited('tools/call', request.params)).catch(
+            (err: unknown) => {
+              if (err instanceof UpstreamError && err.connectUrl === undefined) return toolErrorResult(err);
+              throw err;
+            },
+          );
         try {
           return await call();
         } catch (err) {
-          if (!(err instanceof UpstreamError)) throw err;
           // The user's upstream account is needed first: send them to connect it (connect-first.ts).
-          if (err.connectUrl !== undefined) {
-            return connectFirst({
-              failure: err as UpstreamError & { connectUrl: string },
-              ctx,
-              connected: (signal) => isConnected(auth, signal),
-              retry: call,
-            });
-          }
-          // The upstream could not run the tool: the model reads why, as the tool's result.
-          return toolErrorResult(err);
+          if (!(err instanceof UpstreamError) || err.connectUrl === undefined) throw err;
+          return connectFirst({
+            failure: err as UpstreamError & { connectUrl: string },
+            ctx,
+            userId: auth.subject,
+            mac: options.mac,
+            waitForConnection: (signal) => waitForConnection(auth, signal),
+            retry: call,
+          });
         }
       });
     }

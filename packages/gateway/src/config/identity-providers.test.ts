@@ -81,7 +81,7 @@ describe('configuration file: identity providers', () => {
       assert.equal(found.length, 1, claim);
       assert.match(found[0] as string, /^identityProviders\.kc\.claims\.subject: /);
       assert.match(found[0] as string, new RegExp(`"${claim}" cannot be the subject`));
-      assert.match(found[0] as string, /use "sub" for OpenID Connect/);
+      assert.match(found[0] as string, /Use "sub" for OpenID Connect/);
     }
     const entra = parse(
       { identityProviders: { entra: { ...keycloak, claims: { subject: 'oid' } } } },

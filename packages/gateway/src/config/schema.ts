@@ -6,7 +6,7 @@
  * The schema refuses unknown keys (a typo must not silently turn a setting off) and its messages
  * say what is expected, never what was found (a value may be a secret).
  */
-import { isLoopbackHost, parseScope } from '@gatehouse/core';
+import { isLoopbackHost, parseScope, unstableSubjectProblem } from '@gatehouse/core';
 import { z } from 'zod';
 import { ACCESS_TOKEN_TTL_RANGE, DURATION_HELP, parseDuration } from './duration.ts';
 
@@ -202,30 +202,12 @@ const providerUrl = z.string().refine(
   { error: 'expected an https URL (http only on 127.0.0.1, [::1] or localhost)' },
 );
 
-/**
- * Claims that name a person without identifying one for good (an address or a name can change or
- * pass to someone else): never a provider's subject, as users are keyed by (provider, subject).
- * The authorization server refuses the same list (federation/config.ts).
- */
-const UNSTABLE_SUBJECT_CLAIMS = new Set([
-  'email',
-  'preferred_username',
-  'name',
-  'nickname',
-  'given_name',
-  'family_name',
-  'login',
-  'upn',
-  'unique_name',
-  'username',
-]);
-
-/** One upstream identity provider people sign in with ("Continue with …"); see docs/configuration.md. */
 /** RFC 6749 §2.3.1: the client secret in the Authorization header (Basic) or in the form body. */
 const clientAuthentication = z.enum(['client_secret_basic', 'client_secret_post'], {
   error: 'expected "client_secret_basic" or "client_secret_post"',
 });
 
+/** One upstream identity provider people sign in with ("Continue with …"); see docs/configuration.md. */
 export const identityProviderSchema = z
   .strictObject({
     name: nonEmpty.max(60, { error: 'expected a name of at most 60 characters' }),
@@ -254,12 +236,8 @@ export const identityProviderSchema = z
   })
   .superRefine((provider, ctx) => {
     const subject = provider.claims?.subject;
-    if (subject !== undefined && UNSTABLE_SUBJECT_CLAIMS.has(subject))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['claims', 'subject'],
-        message: `"${subject}" cannot be the subject: it can change or pass to another person, who would then get this account (users are keyed by provider and subject); use "sub" for OpenID Connect, or the provider's immutable user id (GitHub: "id")`,
-      });
+    const unstable = subject === undefined ? undefined : unstableSubjectProblem(subject);
+    if (unstable) ctx.addIssue({ code: 'custom', path: ['claims', 'subject'], message: unstable });
     const need = (key: keyof typeof provider, type: string) => {
       if (provider[key] === undefined)
         ctx.addIssue({ code: 'custom', path: [key], message: `is required for a provider of type ${type}` });

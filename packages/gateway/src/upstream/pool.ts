@@ -49,8 +49,11 @@ export class UpstreamPool {
   readonly #needsCredential = new Set<string>();
   readonly #credentials: Credentials | undefined;
   readonly #credentialRejected: CredentialRejected | undefined;
-  /** The fingerprint of the token last handed to each (server, user), to name the one refused. */
-  readonly #handedOut = new Map<string, string>();
+  /**
+   * The fingerprint of the upstream token behind a client handed out, or behind the error its
+   * start failed with: what a refusal (401) names, exactly the token that request carried.
+   */
+  readonly #tokenOf = new WeakMap<object, string>();
   readonly #onExit = () => {
     for (const supervisor of this.#supervisors.values()) supervisor.killNow();
   };
@@ -120,17 +123,25 @@ export class UpstreamPool {
     // Asked on every call: the vault refreshes before expiry, and a new token restarts the process.
     const credential = await this.#credentials(server, user);
     if (!('token' in credential)) throw connectionError(server, credential);
-    this.#handedOut.set(JSON.stringify([server, user]), tokenFingerprint(credential.token));
-    return supervisor.client(user, signal, credential.token);
+    const fingerprint = tokenFingerprint(credential.token);
+    try {
+      const client = await supervisor.client(user, signal, credential.token);
+      this.#tokenOf.set(client, fingerprint);
+      return client;
+    } catch (err) {
+      if (err instanceof Error) this.#tokenOf.set(err, fingerprint);
+      throw err;
+    }
   }
 
   /**
-   * The upstream of `server` refused `user`'s own token (HTTP 401). The vault renews it or marks
-   * the connection broken: resolves true when there is a new token to try once more with, and
-   * otherwise throws the error naming the page where the user reconnects.
+   * The upstream of `server` refused `user`'s own token (HTTP 401) on a request through `used`
+   * (the client it went through, or the error its start failed with). The vault renews the token
+   * or says to reconnect: resolves true when there is a new token to try once more with, false
+   * when there is nothing to do, and throws the error naming the page where the user reconnects.
    */
-  async credentialRejected(server: string, user: string): Promise<boolean> {
-    const rejected = this.#handedOut.get(JSON.stringify([server, user]));
+  async credentialRejected(server: string, user: string, used: object): Promise<boolean> {
+    const rejected = this.#tokenOf.get(used);
     if (!this.#credentialRejected || rejected === undefined) return false;
     const credential = await this.#credentialRejected(server, user, (t) => tokenFingerprint(t) === rejected);
     if (!('token' in credential)) throw connectionError(server, credential);

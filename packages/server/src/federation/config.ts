@@ -1,3 +1,5 @@
+import { unstableSubjectProblem } from '@gatehouse/core';
+
 /**
  * Upstream identity providers (issue #12): people sign in to Gatehouse with the account they
  * already have. Gatehouse is an OAuth client of each provider inside its own sign-in step.
@@ -78,32 +80,6 @@ export type IdentityProvider = Required<
   };
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
-
-/**
- * Claims that name a person but do not identify one for good: an address or a name can change
- * hands, be edited by the user, or be reused. Users are keyed by (provider, subject), so the
- * subject must be the provider's stable id.
- *
- * @see https://openid.net/specs/openid-connect-core-1_0.html#ClaimStability
- */
-export const UNSTABLE_SUBJECT_CLAIMS: ReadonlySet<string> = new Set([
-  'email',
-  'preferred_username',
-  'name',
-  'nickname',
-  'given_name',
-  'family_name',
-  'login',
-  'upn',
-  'unique_name',
-  'username',
-]);
-
-/** Why a claim cannot be a subject, or undefined when it can. */
-export function unstableSubjectProblem(claim: string): string | undefined {
-  if (!UNSTABLE_SUBJECT_CLAIMS.has(claim)) return undefined;
-  return `"${claim}" cannot be the subject: it can change or pass to another person, and users are keyed by (provider, subject), so that person would get this account. Use "sub" for OpenID Connect, or the provider's immutable user id (GitHub: "id").`;
-}
 
 function endpoint(provider: IdentityProviderConfig, key: string, value: string | undefined): string {
   if (value === undefined) {

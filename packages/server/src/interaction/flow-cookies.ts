@@ -20,7 +20,8 @@ export function flowCookies(ctx: Context, kind: 'signin' | 'connect') {
     name,
     /** The Set-Cookie headers that start a flow: its cookie, and the clearing of the oldest others. */
     start(request: Request, state: string, value: string, maxAgeSeconds: number): string[] {
-      // Browsers send cookies oldest first.
+      // Browsers send cookies of equal path oldest first (RFC 6265 §5.4, a SHOULD): at worst a
+      // newer one goes first, and its flow asks to start again.
       const others = (request.headers.get('cookie') ?? '')
         .split(';')
         .map((part) => part.slice(0, part.indexOf('=')).trim())

@@ -25,7 +25,10 @@ export async function deactivateUser(
   if (how === 'removed') {
     // Their upstream tokens go with them (a disabled user's are refused by the vault already).
     for (const connection of await store.listConnections(user.id)) {
-      await removeConnection(connection.provider);
+      // A revocation that cannot be done (an unreachable provider) does not keep the user.
+      await removeConnection(connection.provider).catch(() =>
+        store.deleteConnection(user.id, connection.provider),
+      );
     }
     await store.deleteUser(user.id);
   }

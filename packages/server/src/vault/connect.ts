@@ -84,11 +84,15 @@ async function callback(ctx: Context, vault: Vault, request: Request, info: Requ
   const provider = providerOf(vault, info);
   const user = await currentUser(ctx, request);
   if (!user) return redirect(LOGIN_PATH);
-  const refused = (why: string) =>
-    new OAuthError('access_denied', `Your ${provider} account was not connected: ${why}`, { status: 400 });
   const url = new URL(request.url);
   const cookies = flowCookies(ctx, 'connect');
   const state = url.searchParams.get('state') ?? '';
+  // This flow's cookie has served, whatever the outcome.
+  const refused = (why: string) =>
+    new OAuthError('access_denied', `Your ${provider} account was not connected: ${why}`, {
+      status: 400,
+      headers: { 'set-cookie': cookies.clear(state) },
+    });
   let pending: PendingConnect;
   try {
     const cookie = cookies.read(request, state) ?? '';

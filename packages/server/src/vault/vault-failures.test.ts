@@ -144,16 +144,32 @@ describe('token vault: upstream failures', () => {
     // Reported late, about the old token: the current one stands.
     assert.deepEqual(await v.rejected(id, 'github', (t) => t === 'gh-1'), { token: 'gh-2' });
     assert.equal(requests.token - before, 1);
+    // The new token refused too, within the minute: no second refresh (an upstream refusing every
+    // token must not make every call refresh); the caller is told to reconnect.
+    assert.deepEqual(await v.rejected(id, 'github', (t) => t === 'gh-2'), {
+      broken: 'http://127.0.0.1:1/connect/github',
+    });
+    assert.equal(requests.token - before, 1);
+    assert.equal((await store.getConnection(id, 'github'))?.state, 'active');
   });
 
-  test('issue #12: a refused token with no refresh token (a GitHub OAuth app token) breaks the connection, so the user is told to reconnect', async () => {
+  test('issue #12: a refused token with no refresh token (a GitHub OAuth app token) tells the caller to reconnect, without breaking the stored connection (one refusal may be the upstream’s own fault)', async () => {
     const id = await userWith({ access_token: 'gho-forever' });
     const before = requests.token;
     assert.deepEqual(await vault().rejected(id, 'github', (t) => t === 'gho-forever'), {
       broken: 'http://127.0.0.1:1/connect/github',
     });
     assert.equal(requests.token, before);
-    assert.equal((await store.getConnection(id, 'github'))?.state, 'broken');
+    assert.equal((await store.getConnection(id, 'github'))?.state, 'active');
+  });
+
+  test('issue #12: a connection whose tokens no longer decrypt (sealed under another master secret) can still be removed', async () => {
+    const id = await userWith({ access_token: 'gh-sealed', refresh_token: 'ghr-sealed', expires_in: 3600 });
+    const row = await store.getConnection(id, 'github');
+    assert.ok(row);
+    await store.saveConnection({ ...row, access_token_encrypted: 'sealed-under-another-key' });
+    assert.equal(await vault().remove(id, 'github'), true);
+    assert.equal(await store.getConnection(id, 'github'), undefined);
   });
 
   test('RFC 7009, issue #12: tokens a refresh obtained for a connection removed meanwhile are revoked upstream and never handed out', async () => {

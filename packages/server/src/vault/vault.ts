@@ -25,6 +25,8 @@ const LEASE_SECONDS = 30;
  * GitHub's own): only a new connect helps.
  */
 const TERMINAL_REFRESH_ERRORS = new Set(['invalid_grant', 'bad_refresh_token']);
+/** A token the upstream refused is refreshed at most this often (per connection). */
+const REJECTED_REFRESH_SECONDS = 60;
 /** How often an instance waiting for another one's refresh reads the row again. */
 const WAIT_POLL_MS = 50;
 
@@ -49,6 +51,8 @@ export class Vault {
   readonly #scopes = new Map<string, string>();
   readonly #revocable = new Set<string>();
   readonly #inFlight = new Map<string, Promise<VaultAnswer>>();
+  /** When this instance last refreshed a connection because its upstream refused the token. */
+  readonly #rejectedRefreshAt = new Map<string, number>();
   /** This instance's name on leases. */
   readonly #owner = randomUUID();
 
@@ -138,18 +142,25 @@ export class Vault {
   async remove(userId: string, provider: string): Promise<boolean> {
     const row = await this.#store.getConnection(userId, provider);
     if (!row) return false;
-    if (this.#clients.has(provider)) {
-      const { refresh, access } = this.#decrypt(row);
-      await this.#revoke(provider, refresh, access);
+    if (this.#revocable.has(provider)) {
+      // Tokens sealed under an earlier master secret cannot be read, hence not revoked: the
+      // connection still goes.
+      let tokens: { refresh: string | undefined; access: string } | undefined;
+      try {
+        tokens = this.#decrypt(row);
+      } catch {}
+      if (tokens) await this.#revoke(provider, tokens.refresh, tokens.access);
     }
     return this.#store.deleteConnection(userId, provider);
   }
 
   /**
    * The upstream refused the token it was given (HTTP 401): `isRejected` tells that token when it
-   * sees it. Unless another caller has replaced it meanwhile, the connection is refreshed now
-   * (single-flight, as before expiry) or, without a refresh token, marked broken, so the user is
-   * told to reconnect instead of the call failing the same way forever.
+   * sees it. Unless another caller has replaced it meanwhile, it is refreshed now (single-flight,
+   * as before expiry), at most once a minute: an upstream that refuses every token must not make
+   * every call refresh. A token that cannot be refreshed answers `broken` (reconnect) for this
+   * call without breaking the stored connection: one refusal may be the upstream's own fault
+   * (misconfigured, or behind a proxy), and it must not disconnect every user at once.
    */
   async rejected(
     userId: string,
@@ -157,7 +168,20 @@ export class Vault {
     isRejected: (token: string) => boolean,
   ): Promise<VaultAnswer> {
     if (!this.#clients.has(provider)) throw new Error(`no connection named ${JSON.stringify(provider)}`);
+    const row = await this.#store.getConnection(userId, provider);
+    const current = row ? this.#answer(row) : undefined;
+    if (!row || row.state === 'broken' || (current && 'token' in current && !isRejected(current.token))) {
+      return current ?? (await this.accessToken(userId, provider));
+    }
     const key = JSON.stringify([userId, provider]);
+    const last = this.#rejectedRefreshAt.get(key);
+    if (
+      row.refresh_token_encrypted === undefined ||
+      (last !== undefined && this.#now() - last < REJECTED_REFRESH_SECONDS && !this.#inFlight.has(key))
+    ) {
+      return { broken: this.connectUrl(provider) };
+    }
+    if (!this.#inFlight.has(key)) this.#rejectedRefreshAt.set(key, this.#now());
     let flight = this.#inFlight.get(key);
     if (!flight) {
       flight = this.#refresh(userId, provider, isRejected).finally(() => this.#inFlight.delete(key));
@@ -251,10 +275,12 @@ export class Vault {
     if (await this.#store.finishConnectionRefresh(userId, provider, this.#owner, encrypted, now)) {
       return { token: response.access_token };
     }
-    // Removed or reconnected while we refreshed (or our lease lapsed): these new tokens belong to
-    // no stored connection, so they are revoked rather than used or left live upstream.
-    await this.#revoke(provider, response.refresh_token, response.access_token);
+    // Not stored: the connection was removed meanwhile (its new tokens are revoked, not used nor
+    // left live upstream), or reconnected, or another instance refreshed it after our lease
+    // lapsed. Then what is stored stands, and nothing is revoked: revoking a token revokes its
+    // whole grant at some providers (Google), which may be the stored connection's too.
     const current = await this.#store.getConnection(userId, provider);
+    if (!current) await this.#revoke(provider, response.refresh_token, response.access_token);
     return (current && this.#answer(current)) || { missing: this.connectUrl(provider) };
   }
 
