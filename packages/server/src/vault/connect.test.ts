@@ -65,7 +65,8 @@ test('RFC 7636 §4.3, RFC 6749 §4.1.1: connecting sends the signed-in user to t
   assert.ok((target.searchParams.get('state') ?? '').length >= 20);
   assert.equal(target.searchParams.get('scope'), 'offline_access repo');
   assert.equal(target.searchParams.has('client_secret'), false);
-  assert.match(response.headers.get('set-cookie') ?? '', /^gatehouse_connect=v1\./);
+  // One cookie per flow, named after its state (flow-cookies.ts), sealed.
+  assert.match(response.headers.get('set-cookie') ?? '', /^gatehouse_connect_[\w-]{16}=v1\./);
 });
 
 test('RFC 6749 §10.12: a callback whose state is not the one this browser started is refused, and nothing is stored', async () => {
