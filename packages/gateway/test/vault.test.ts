@@ -136,6 +136,25 @@ async function connect(
 }
 
 type ToolResult = { content: Array<{ text: string }>; isError?: boolean };
+type Elicitation = { mode?: string; url?: string; message?: string };
+
+/** A 2026-07-28 client declaring URL-mode elicitation; `answer` is the user's side of each elicitation. */
+async function urlModeClient(
+  token: string,
+  answer: (params: Elicitation) => { action: 'accept' | 'decline' },
+): Promise<Client> {
+  const client = new Client(
+    { name: 'vault-gateway-test', version: '1.0.0' },
+    { capabilities: { elicitation: { url: {} } }, ...MODERN },
+  );
+  client.setRequestHandler('elicitation/create', async (request) => answer(request.params as Elicitation));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
+}
 
 describe('gateway with the token vault', () => {
   test('RFC 6749 §6, issue #12: 20 parallel tool calls on an expired upstream token make exactly one upstream refresh, and all carry the new token', async () => {
@@ -248,13 +267,9 @@ describe('gateway with the token vault', () => {
 
   test('MCP URL-mode elicitation (2026-07-28 input_required), issue #12: a client declaring elicitation.url is sent to the connect page in the middle of the tool call, and the call completes once the user has connected', async () => {
     const carol = await signIn('carol');
-    const asked: Array<{ mode?: string; url?: string; message?: string }> = [];
-    const client = new Client(
-      { name: 'vault-gateway-test', version: '1.0.0' },
-      { capabilities: { elicitation: { url: {} } }, ...MODERN },
-    );
-    client.setRequestHandler('elicitation/create', async (request) => {
-      asked.push(request.params as { mode?: string; url?: string; message?: string });
+    const asked: Elicitation[] = [];
+    const client = await urlModeClient(carol.token, (params) => {
+      asked.push(params);
       // The user opens the page and connects in the browser, a moment after the client's accept:
       // the retried call waits for the connection instead of failing.
       setTimeout(
@@ -264,11 +279,6 @@ describe('gateway with the token vault', () => {
       );
       return { action: 'accept' };
     });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
-        requestInit: { headers: { authorization: `Bearer ${carol.token}` } },
-      }),
-    );
     try {
       const result = (await client.callTool({ name: 'credential', arguments: {} })) as ToolResult;
       assert.equal(asked.length, 1);
@@ -286,20 +296,11 @@ describe('gateway with the token vault', () => {
 
   test('MCP URL-mode elicitation, issue #12: declining to connect ends the call with the error naming the page, and nothing reaches the upstream', async () => {
     const dave = await signIn('dave');
-    const client = new Client(
-      { name: 'vault-gateway-test', version: '1.0.0' },
-      { capabilities: { elicitation: { url: {} } }, ...MODERN },
-    );
     let asked = 0;
-    client.setRequestHandler('elicitation/create', async () => {
+    const client = await urlModeClient(dave.token, () => {
       asked++;
       return { action: 'decline' };
     });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
-        requestInit: { headers: { authorization: `Bearer ${dave.token}` } },
-      }),
-    );
     received.length = 0;
     try {
       await assert.rejects(client.callTool({ name: 'credential', arguments: {} }), (err: Error) => {
@@ -315,20 +316,11 @@ describe('gateway with the token vault', () => {
 
   test('issue #12: an accept the gateway never asked for (no request state it minted) holds no call open: the user is asked for real', async () => {
     const hank = await signIn('hank');
-    const client = new Client(
-      { name: 'vault-gateway-test', version: '1.0.0' },
-      { capabilities: { elicitation: { url: {} } }, ...MODERN },
-    );
     let asked = 0;
-    client.setRequestHandler('elicitation/create', async () => {
+    const client = await urlModeClient(hank.token, () => {
       asked++;
       return { action: 'decline' };
     });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${as.issuer}/mcp/github`), {
-        requestInit: { headers: { authorization: `Bearer ${hank.token}` } },
-      }),
-    );
     try {
       const started = performance.now();
       await assert.rejects(

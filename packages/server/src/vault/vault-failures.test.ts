@@ -9,6 +9,7 @@ import { createSecrets } from '../secrets.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import { deactivateUser } from '../users/deactivate.ts';
 import { startUpstreamAs } from './upstream-as-kit.ts';
+import type { UpstreamConnectionConfig } from './upstream-client.ts';
 import { Vault } from './vault.ts';
 
 /**
@@ -35,25 +36,26 @@ async function readBody(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-const vault = () =>
+/** A vault on the test store with one connection (default: `github`, at the GitHub stand-in). */
+const vault = (
+  connection: [string, UpstreamConnectionConfig] = [
+    'github',
+    {
+      authorizationEndpoint: `${origin}/login/oauth/authorize`,
+      tokenEndpoint: `${origin}/login/oauth/access_token`,
+      revocationEndpoint: `${origin}/revoke`,
+      clientId: 'gatehouse',
+      clientSecret: 'client-secret',
+      scopes: ['repo'],
+    },
+  ],
+) =>
   new Vault({
     store,
     secrets: createSecrets('vault-failures-master-secret-0123456789abcdef'),
     issuer: 'http://127.0.0.1:1',
     now: () => now,
-    connections: new Map([
-      [
-        'github',
-        {
-          authorizationEndpoint: `${origin}/login/oauth/authorize`,
-          tokenEndpoint: `${origin}/login/oauth/access_token`,
-          revocationEndpoint: `${origin}/revoke`,
-          clientId: 'gatehouse',
-          clientSecret: 'client-secret',
-          scopes: ['repo'],
-        },
-      ],
-    ]),
+    connections: new Map([connection]),
   });
 
 let users = 0;
@@ -233,26 +235,18 @@ describe('token vault: upstream failures', () => {
     const upstreamAs = await startUpstreamAs({ tokenEndpointAuthMethod: 'client_secret_basic' });
     try {
       const vaultWith = (clientAuthentication?: 'client_secret_basic') =>
-        new Vault({
-          store,
-          secrets: createSecrets('vault-failures-master-secret-0123456789abcdef'),
-          issuer: 'http://127.0.0.1:1',
-          now: () => now,
-          connections: new Map([
-            [
-              'jira',
-              {
-                issuer: upstreamAs.issuer,
-                authorizationEndpoint: `${upstreamAs.issuer}/auth`,
-                tokenEndpoint: `${upstreamAs.issuer}/token`,
-                clientId: upstreamAs.clientId,
-                clientSecret: upstreamAs.clientSecret,
-                ...(clientAuthentication ? { clientAuthentication } : {}),
-                scopes: [],
-              },
-            ],
-          ]),
-        });
+        vault([
+          'jira',
+          {
+            issuer: upstreamAs.issuer,
+            authorizationEndpoint: `${upstreamAs.issuer}/auth`,
+            tokenEndpoint: `${upstreamAs.issuer}/token`,
+            clientId: upstreamAs.clientId,
+            clientSecret: upstreamAs.clientSecret,
+            ...(clientAuthentication ? { clientAuthentication } : {}),
+            scopes: [],
+          },
+        ]);
       for (const method of ['client_secret_basic', undefined] as const) {
         const id = `user-${++users}`;
         await store.createUser({ id, username: id, password_hash: 'x', disabled: false, created_at: 1 });
