@@ -197,4 +197,10 @@ export const postgresMigrations: readonly string[] = [
     PRIMARY KEY (user_id, provider)
   );
   `,
+  // 10: refresh tokens are only ever found by their hash; the index by grant served no query and
+  // cost every rotation a write to a random page of it (the successor's entry, and on PostgreSQL
+  // another for the rotated row's new version).
+  `
+  DROP INDEX IF EXISTS refresh_tokens_grant;
+  `,
 ];
