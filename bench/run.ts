@@ -268,7 +268,7 @@ try {
   const targets: TargetResult[] = TARGETS.filter(
     (t) => SCENARIOS.includes(t.scenario) && measured(t.subject) && measured(t.baseline),
   ).map((t) => checkTarget(t, series));
-  const command = `npm run bench -- --rounds ${rounds} --seconds ${seconds} --warmup ${warmup} --connections ${connections}`;
+  const command = `npm run bench -- ${values['only-token-endpoint'] ? '--only-token-endpoint ' : ''}--rounds ${rounds} --seconds ${seconds} --warmup ${warmup} --connections ${connections}`;
   const machine = {
     cpus: cpus().length,
     cpu_model: cpus()[0]?.model,
