@@ -70,43 +70,6 @@ interface PendingRotation {
   reject(err: unknown): void;
 }
 
-/**
- * Checkpoints the WAL into the database file from a thread of its own, with a connection of its
- * own: a checkpoint syncs the WAL, copies its pages into the database file and syncs that, and on
- * the server's thread (SQLite's automatic checkpoint, run inside a COMMIT once the WAL holds 1000
- * pages) it stalled every request meanwhile. PASSIVE never blocks the writer; while the writer
- * keeps adding pages, passes follow each other (each copies what came during the last) until one
- * has copied everything, so the writer can start the WAL over. `synchronous = NORMAL` as on the
- * main connection: WAL and database file are synced at each checkpoint, as before.
- */
-const CHECKPOINTER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { DatabaseSync } = require('node:sqlite');
-const db = new DatabaseSync(workerData.path);
-db.exec('PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-let timer;
-let stopped = false;
-function pass() {
-  let caughtUp = true;
-  for (let i = 0; i < 8 && !stopped; i++) {
-    try {
-      const r = checkpoint.get();
-      caughtUp = r.busy === 0 && r.checkpointed >= r.log;
-    } catch { break; }
-    if (caughtUp) break;
-  }
-  if (!stopped) timer = setTimeout(pass, workerData.intervalMs);
-}
-timer = setTimeout(pass, workerData.intervalMs);
-parentPort.on('message', () => {
-  stopped = true;
-  clearTimeout(timer);
-  db.close();
-  parentPort.close();
-});
-`;
-
 /** How often the checkpoint thread checkpoints. */
 const CHECKPOINT_INTERVAL_MS = 50;
 /** Write transactions before a store starts its checkpoint thread (short-lived stores never do). */
@@ -183,11 +146,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** A busy store on a file checkpoints from its own thread (see CHECKPOINTER). */
+  /** A busy store on a file checkpoints from its own thread (sqlite-checkpointer.ts). */
   #startCheckpointer(): void {
     if (this.#path === ':memory:' || this.#checkpointer) return;
-    const worker = new Worker(CHECKPOINTER, {
-      eval: true,
+    const worker = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
       workerData: { path: this.#path, intervalMs: CHECKPOINT_INTERVAL_MS },
     });
     // Should the thread fail, SQLite's own checkpoint (the backstop below) keeps the WAL bounded.
