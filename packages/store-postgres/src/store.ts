@@ -17,6 +17,8 @@ import type {
   InteractionRecord,
   NewGrantTimes,
   RefreshTokenRecord,
+  RefreshTokenRotation,
+  RefreshTokenWithGrant,
   RevocationRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -25,6 +27,7 @@ import type {
 } from '@gatehouse/server';
 import { auditQuerySql, POSTGRES_AUDIT } from '@gatehouse/server/store/audit-query';
 import {
+  lostRotation,
   narrowedGrantScope,
   REFRESH_TOKEN_WITH_GRANT_COLUMNS,
   type Row,
@@ -45,28 +48,18 @@ import {
   toSession,
   toUser,
 } from '@gatehouse/server/store/rows';
+import { turnBatch } from '@gatehouse/server/store/turn-batch';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
 import { migrate } from './migrate.ts';
 import { listenForRevocations, notifyRevocation, type RevocationSubscriptionOptions } from './notify.ts';
 import { type PostgresStoreOptions, resolvePoolConfig } from './options.ts';
 
-type RotationResult = Awaited<ReturnType<Store['rotateRefreshToken']>>;
-
-type RefreshTokenWithGrant = { token: RefreshTokenRecord; grant: GrantRecord | undefined };
-
-interface PendingLookup {
-  tokenHash: string;
-  resolve(found: RefreshTokenWithGrant | undefined): void;
-  reject(err: unknown): void;
-}
-
+/** A rotation waiting for its batch's statement. */
 interface PendingRotation {
   tokenHash: string;
   successor: RefreshTokenRecord;
   successorResponse: string;
   now: number;
-  resolve(result: RotationResult): void;
-  reject(err: unknown): void;
 }
 
 /** Anything that runs a query: the pool, or one client inside a transaction. */
@@ -497,35 +490,23 @@ export class PostgresStore implements Store {
    * endpoint pays one round trip per turn rather than one per request.
    */
   getRefreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#lookups.push({ tokenHash, resolve, reject });
-      if (this.#lookups.length === 1) setImmediate(this.#flushLookups);
-    });
+    return this.#lookup(tokenHash);
   }
 
-  readonly #lookups: PendingLookup[] = [];
-
-  readonly #flushLookups = (): void => {
-    const batch = this.#lookups.splice(0);
-    this.#prepared(
+  readonly #lookup = turnBatch(async (hashes: string[]) => {
+    const rows = await this.#prepared(
       'gatehouse_refresh_tokens_with_grants',
       `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
        LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = ANY($1::text[])`,
-      [[...new Set(batch.map((l) => l.tokenHash))]],
-    ).then(
-      (rows) => {
-        const found = new Map(rows.map((row) => [row.token_hash as string, row]));
-        for (const l of batch) {
-          const row = found.get(l.tokenHash);
-          // Each caller gets its own objects: callers may not share what they might change.
-          l.resolve(row && toRefreshTokenWithGrant(row));
-        }
-      },
-      (err: unknown) => {
-        for (const l of batch) l.reject(err);
-      },
+      [[...new Set(hashes)]],
     );
-  };
+    const found = new Map(rows.map((row) => [row.token_hash as string, row]));
+    return hashes.map((hash) => {
+      const row = found.get(hash);
+      // Each caller gets its own objects: callers may not share what they might change.
+      return row && toRefreshTokenWithGrant(row);
+    });
+  });
 
   /**
    * Group commit: the rotations asked for in one turn of the event loop go to PostgreSQL as one
@@ -539,33 +520,24 @@ export class PostgresStore implements Store {
     successor: RefreshTokenRecord,
     successorResponse: string,
     now: number,
-  ): Promise<RotationResult> {
-    return new Promise((resolve, reject) => {
-      this.#rotations.push({ tokenHash, successor, successorResponse, now, resolve, reject });
-      if (this.#rotations.length === 1) setImmediate(this.#flushRotations);
-    });
+  ): Promise<RefreshTokenRotation> {
+    return this.#rotation({ tokenHash, successor, successorResponse, now });
   }
 
-  readonly #rotations: PendingRotation[] = [];
-
-  readonly #flushRotations = (): void => {
-    const batch = this.#rotations.splice(0);
-    if (batch.length === 1) {
-      const [only] = batch as [PendingRotation];
-      this.#rotateOne(only).then(only.resolve, only.reject);
-      return;
-    }
-    this.#rotateBatch(batch).then(
-      (results) => {
-        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as RotationResult);
-      },
-      // A failed batch (a deadlock with another instance's batch, say) rolled back as a whole:
-      // each rotation again on its own, so a failure reaches only its own caller.
-      () => {
-        for (const r of batch) this.#rotateOne(r).then(r.resolve, r.reject);
-      },
-    );
-  };
+  readonly #rotation = turnBatch(
+    async (
+      batch: PendingRotation[],
+    ): Promise<Array<RefreshTokenRotation | Promise<RefreshTokenRotation>>> => {
+      if (batch.length === 1) return [this.#rotateOne(batch[0] as PendingRotation)];
+      try {
+        return await this.#rotateBatch(batch);
+      } catch {
+        // A failed batch (a deadlock with another instance's batch, say) rolled back as a whole:
+        // each rotation again on its own, so a failure reaches only its own caller.
+        return batch.map((r) => this.#rotateOne(r));
+      }
+    },
+  );
 
   /** One rotation, as one statement. */
   async #rotateOne({
@@ -573,7 +545,7 @@ export class PostgresStore implements Store {
     successor,
     successorResponse,
     now,
-  }: PendingRotation): Promise<RotationResult> {
+  }: PendingRotation): Promise<RefreshTokenRotation> {
     // Compare-and-swap in one statement, as in redeemCode: concurrent rotations of one token (from
     // any instance) queue on its row lock; after the winner commits the others re-check
     // `rotated_at IS NULL`, match nothing, and only the winner's successor is ever inserted.
@@ -606,7 +578,7 @@ export class PostgresStore implements Store {
       ],
     );
     if (won) return { status: 'rotated' };
-    return (await this.#lostRotations([tokenHash])).get(tokenHash) ?? { status: 'not_found' };
+    return (await this.#lostRotations([tokenHash])).get(tokenHash) ?? lostRotation(undefined);
   }
 
   /**
@@ -615,7 +587,7 @@ export class PostgresStore implements Store {
    * winners' successors are inserted. Tokens are taken in token_hash order, so two batches that
    * share tokens lock them in the same order.
    */
-  async #rotateBatch(batch: PendingRotation[]): Promise<RotationResult[]> {
+  async #rotateBatch(batch: PendingRotation[]): Promise<RefreshTokenRotation[]> {
     const column = <T>(pick: (r: PendingRotation) => T) => batch.map(pick);
     const won = await this.#prepared(
       'gatehouse_rotate_refresh_tokens',
@@ -663,32 +635,22 @@ export class PostgresStore implements Store {
     );
     const winners = new Set(won.map((row) => row.successor_hash as string));
     const lost = batch.filter((r) => !winners.has(r.successor.token_hash)).map((r) => r.tokenHash);
-    const outcomes = lost.length ? await this.#lostRotations(lost) : new Map<string, RotationResult>();
+    const outcomes = lost.length ? await this.#lostRotations(lost) : new Map<string, RefreshTokenRotation>();
     return batch.map((r) =>
       winners.has(r.successor.token_hash)
         ? { status: 'rotated' }
-        : (outcomes.get(r.tokenHash) ?? { status: 'not_found' }),
+        : (outcomes.get(r.tokenHash) ?? lostRotation(undefined)),
     );
   }
 
   /** Why rotations of these tokens were not applied, read after they committed (or not). */
-  async #lostRotations(tokenHashes: string[]): Promise<Map<string, RotationResult>> {
+  async #lostRotations(tokenHashes: string[]): Promise<Map<string, RefreshTokenRotation>> {
     const rows = await this.#prepared(
       'gatehouse_lost_rotations',
       'SELECT * FROM refresh_tokens WHERE token_hash = ANY($1::text[])',
       [tokenHashes],
     );
-    const outcomes = new Map<string, RotationResult>();
-    for (const row of rows) {
-      // Unrotated, yet not rotated: the grant's user is disabled or gone.
-      outcomes.set(
-        row.token_hash as string,
-        row.rotated_at === null
-          ? { status: 'user_inactive' }
-          : { status: 'already_rotated', token: toRefreshToken(row) },
-      );
-    }
-    return outcomes;
+    return new Map(rows.map((row) => [row.token_hash as string, lostRotation(row)]));
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {

@@ -13,6 +13,8 @@ import type {
   IdentityRecord,
   InteractionRecord,
   RefreshTokenRecord,
+  RefreshTokenRotation,
+  RefreshTokenWithGrant,
   RevocationRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -160,10 +162,7 @@ export const REFRESH_TOKEN_WITH_GRANT_COLUMNS =
   'grants.last_used_at AS g_last_used_at, grants.expires_at AS g_expires_at, grants.revoked_at AS g_revoked_at';
 
 /** A row selected with {@link REFRESH_TOKEN_WITH_GRANT_COLUMNS} (the grant LEFT JOINed). */
-export function toRefreshTokenWithGrant(row: Row): {
-  token: RefreshTokenRecord;
-  grant: GrantRecord | undefined;
-} {
+export function toRefreshTokenWithGrant(row: Row): RefreshTokenWithGrant {
   return {
     token: toRefreshToken(row),
     grant:
@@ -181,6 +180,16 @@ export function toRefreshTokenWithGrant(row: Row): {
             revoked_at: optNumber(row.g_revoked_at),
           },
   };
+}
+
+/**
+ * Why a rotation of a token was not applied, from the token's row read after it: gone; still
+ * unrotated, so its grant's user is disabled or gone; or rotated by another caller first.
+ */
+export function lostRotation(row: Row | undefined): RefreshTokenRotation {
+  if (!row) return { status: 'not_found' };
+  if (row.rotated_at === null) return { status: 'user_inactive' };
+  return { status: 'already_rotated', token: toRefreshToken(row) };
 }
 
 export function toRevocation(row: Row): RevocationRecord {

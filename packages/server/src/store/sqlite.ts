@@ -4,6 +4,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { Worker } from 'node:worker_threads';
 import { auditQuerySql, SQLITE_AUDIT } from './audit-query.ts';
 import {
+  lostRotation,
   narrowedGrantScope,
   REFRESH_TOKEN_WITH_GRANT_COLUMNS,
   type Row,
@@ -25,6 +26,7 @@ import {
   toUser,
 } from './rows.ts';
 import { sqliteMigrations } from './sqlite-migrations.ts';
+import { turnBatch } from './turn-batch.ts';
 import type {
   AuditCount,
   AuditCountQuery,
@@ -44,6 +46,8 @@ import type {
   InteractionRecord,
   NewGrantTimes,
   RefreshTokenRecord,
+  RefreshTokenRotation,
+  RefreshTokenWithGrant,
   RevocationRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -51,23 +55,12 @@ import type {
   UserRecord,
 } from './types.ts';
 
-type RotationResult = Awaited<ReturnType<Store['rotateRefreshToken']>>;
-
-type RefreshTokenWithGrant = { token: RefreshTokenRecord; grant: GrantRecord | undefined };
-
-interface PendingLookup {
-  tokenHash: string;
-  resolve(found: RefreshTokenWithGrant | undefined): void;
-  reject(err: unknown): void;
-}
-
+/** A rotation waiting for its batch's transaction. */
 interface PendingRotation {
   tokenHash: string;
   successor: RefreshTokenRecord;
   successorResponse: string;
   now: number;
-  resolve(result: RotationResult): void;
-  reject(err: unknown): void;
 }
 
 /** How often the checkpoint thread checkpoints. */
@@ -164,8 +157,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     // Lookups and rotations already asked for are answered (rotations committed) before the file closes.
-    if (this.#lookups.length) this.#flushLookups();
-    if (this.#rotations.length) this.#flushRotations();
+    await this.#lookup.drain();
+    await this.#rotation.drain();
     const worker = this.#checkpointer;
     this.#checkpointer = undefined;
     if (worker) {
@@ -503,40 +496,30 @@ export class SqliteStore implements Store {
    * locks and checks) are paid once per turn instead of once per lookup.
    */
   getRefreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#lookups.push({ tokenHash, resolve, reject });
-      if (this.#lookups.length === 1) setImmediate(this.#flushLookups);
-    });
+    return this.#lookup(tokenHash);
   }
 
-  readonly #lookups: PendingLookup[] = [];
-
-  readonly #flushLookups = (): void => {
-    const batch = this.#lookups.splice(0);
-    try {
-      const rows =
-        batch.length === 1
-          ? [
-              this.#sql(
-                `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
-                 LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = ?`,
-              ).get((batch[0] as PendingLookup).tokenHash) as Row | undefined,
-            ]
-          : (this.#sql(
+  readonly #lookup = turnBatch((hashes: string[]) => {
+    const rows =
+      hashes.length === 1
+        ? [
+            this.#sql(
               `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
-               LEFT JOIN grants ON grants.id = refresh_tokens.grant_id
-               WHERE token_hash IN (SELECT value FROM json_each(?))`,
-            ).all(JSON.stringify(batch.map((l) => l.tokenHash))) as Row[]);
-      const found = new Map<string, Row>();
-      for (const row of rows) if (row) found.set(row.token_hash as string, row);
-      for (const l of batch) {
-        const row = found.get(l.tokenHash);
-        l.resolve(row && toRefreshTokenWithGrant(row));
-      }
-    } catch (err) {
-      for (const l of batch) l.reject(err);
-    }
-  };
+               LEFT JOIN grants ON grants.id = refresh_tokens.grant_id WHERE token_hash = ?`,
+            ).get(hashes[0] as string) as Row | undefined,
+          ]
+        : (this.#sql(
+            `SELECT ${REFRESH_TOKEN_WITH_GRANT_COLUMNS} FROM refresh_tokens
+             LEFT JOIN grants ON grants.id = refresh_tokens.grant_id
+             WHERE token_hash IN (SELECT value FROM json_each(?))`,
+          ).all(JSON.stringify(hashes)) as Row[]);
+    const found = new Map<string, Row>();
+    for (const row of rows) if (row) found.set(row.token_hash as string, row);
+    return hashes.map((hash) => {
+      const row = found.get(hash);
+      return row && toRefreshTokenWithGrant(row);
+    });
+  });
 
   /**
    * Group commit: rotations requested while the event loop was busy are applied together, in
@@ -550,45 +533,32 @@ export class SqliteStore implements Store {
     successor: RefreshTokenRecord,
     successorResponse: string,
     now: number,
-  ): Promise<RotationResult> {
-    return new Promise((resolve, reject) => {
-      this.#rotations.push({ tokenHash, successor, successorResponse, now, resolve, reject });
-      if (this.#rotations.length === 1) setImmediate(this.#flushRotations);
-    });
+  ): Promise<RefreshTokenRotation> {
+    return this.#rotation({ tokenHash, successor, successorResponse, now });
   }
 
-  readonly #rotations: PendingRotation[] = [];
-
-  readonly #flushRotations = (): void => {
-    const batch = this.#rotations.splice(0);
-    if (!this.#db.isOpen) {
-      for (const r of batch) r.reject(new Error('The store is closed.'));
-      return;
-    }
-    let results: RotationResult[];
-    try {
-      results = this.#transaction(() => batch.map((r) => this.#rotate(r)));
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
-        return;
+  readonly #rotation = turnBatch(
+    (batch: PendingRotation[]): Array<RefreshTokenRotation | Promise<RefreshTokenRotation>> => {
+      if (!this.#db.isOpen) throw new Error('The store is closed.');
+      try {
+        return this.#transaction(() => batch.map((r) => this.#rotate(r)));
+      } catch (err) {
+        if (batch.length === 1) throw err;
+        // Something failed and the whole batch rolled back: each rotation again on its own, so a
+        // failure is reported to its own caller only.
+        return batch.map((r) => {
+          try {
+            return this.#transaction(() => this.#rotate(r));
+          } catch (e) {
+            return Promise.reject(e);
+          }
+        });
       }
-      // Something failed and the whole batch rolled back: each rotation again on its own, so a
-      // failure is reported to its own caller only.
-      for (const r of batch) {
-        try {
-          r.resolve(this.#transaction(() => this.#rotate(r)));
-        } catch (e) {
-          r.reject(e);
-        }
-      }
-      return;
-    }
-    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as RotationResult);
-  };
+    },
+  );
 
   /** One compare-and-swap rotation, inside the caller's write transaction. */
-  #rotate({ tokenHash, successor, successorResponse, now }: PendingRotation): RotationResult {
+  #rotate({ tokenHash, successor, successorResponse, now }: PendingRotation): RefreshTokenRotation {
     const won = this.#sql(
       `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, successor_response = ?
        WHERE token_hash = ? AND rotated_at IS NULL
@@ -600,13 +570,9 @@ export class SqliteStore implements Store {
       this.#sql('UPDATE grants SET last_used_at = ? WHERE id = ?').run(now, successor.grant_id);
       return { status: 'rotated' };
     }
-    const row = this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as
-      | Row
-      | undefined;
-    if (!row) return { status: 'not_found' };
-    // Unrotated, yet not rotated above: the grant's user is disabled or gone.
-    if (row.rotated_at === null) return { status: 'user_inactive' };
-    return { status: 'already_rotated', token: toRefreshToken(row) };
+    return lostRotation(
+      this.#sql('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined,
+    );
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {

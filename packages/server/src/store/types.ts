@@ -276,6 +276,16 @@ export type ConnectionRefreshOutcome =
     }
   | { broken: true };
 
+/** A refresh token and its grant (undefined when the grant is gone), read together. */
+export type RefreshTokenWithGrant = { token: RefreshTokenRecord; grant: GrantRecord | undefined };
+
+/** What a compare-and-swap rotation did (`Store.rotateRefreshToken`). */
+export type RefreshTokenRotation =
+  | { status: 'rotated' }
+  | { status: 'already_rotated'; token: RefreshTokenRecord }
+  | { status: 'user_inactive' }
+  | { status: 'not_found' };
+
 export interface Store {
   close(): Promise<void>;
 
@@ -358,9 +368,7 @@ export interface Store {
    * A refresh token and its grant (undefined when the grant is gone) in one read: the refresh
    * grant's first step, one statement (one round trip on a network store) instead of two.
    */
-  getRefreshTokenWithGrant(
-    tokenHash: string,
-  ): Promise<{ token: RefreshTokenRecord; grant: GrantRecord | undefined } | undefined>;
+  getRefreshTokenWithGrant(tokenHash: string): Promise<RefreshTokenWithGrant | undefined>;
   /**
    * Compare-and-swap rotation: marks `tokenHash` rotated, stores its successor and records the
    * grant as used at `now`, atomically, only if it has not been rotated yet. Under any interleaving exactly one caller per token
@@ -373,12 +381,7 @@ export interface Store {
     successor: RefreshTokenRecord,
     successorResponse: string,
     now: number,
-  ): Promise<
-    | { status: 'rotated' }
-    | { status: 'already_rotated'; token: RefreshTokenRecord }
-    | { status: 'user_inactive' }
-    | { status: 'not_found' }
-  >;
+  ): Promise<RefreshTokenRotation>;
 
   /** Records the revocation of one access token. */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>;
