@@ -110,12 +110,19 @@ export class Vault {
     const user = await this.#store.getUser(userId);
     if (!user || user.disabled) return { missing: this.connectUrl(provider) };
     const row = await this.#store.getConnection(userId, provider);
-    const answer = this.#answer(row);
-    if (answer) return answer;
+    return this.#answer(row) ?? this.#refreshOnce(userId, provider);
+  }
+
+  /** The refresh of this connection in flight in this process, or a new one (single-flight). */
+  #refreshOnce(
+    userId: string,
+    provider: string,
+    isRejected?: (token: string) => boolean,
+  ): Promise<VaultAnswer> {
     const key = JSON.stringify([userId, provider]);
     let flight = this.#inFlight.get(key);
     if (!flight) {
-      flight = this.#refresh(userId, provider).finally(() => this.#inFlight.delete(key));
+      flight = this.#refresh(userId, provider, isRejected).finally(() => this.#inFlight.delete(key));
       this.#inFlight.set(key, flight);
     }
     return flight;
@@ -173,21 +180,17 @@ export class Vault {
     if (!row || row.state === 'broken' || (current && 'token' in current && !isRejected(current.token))) {
       return current ?? (await this.accessToken(userId, provider));
     }
+    if (row.refresh_token_encrypted === undefined) return { broken: this.connectUrl(provider) };
     const key = JSON.stringify([userId, provider]);
-    const last = this.#rejectedRefreshAt.get(key);
-    if (
-      row.refresh_token_encrypted === undefined ||
-      (last !== undefined && this.#now() - last < REJECTED_REFRESH_SECONDS && !this.#inFlight.has(key))
-    ) {
-      return { broken: this.connectUrl(provider) };
+    // Callers joining a refresh in flight join it; a new one starts at most once a minute.
+    if (!this.#inFlight.has(key)) {
+      const last = this.#rejectedRefreshAt.get(key);
+      if (last !== undefined && this.#now() - last < REJECTED_REFRESH_SECONDS) {
+        return { broken: this.connectUrl(provider) };
+      }
+      this.#rejectedRefreshAt.set(key, this.#now());
     }
-    if (!this.#inFlight.has(key)) this.#rejectedRefreshAt.set(key, this.#now());
-    let flight = this.#inFlight.get(key);
-    if (!flight) {
-      flight = this.#refresh(userId, provider, isRejected).finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, flight);
-    }
-    return flight;
+    return this.#refreshOnce(userId, provider, isRejected);
   }
 
   /** Revokes a connection's tokens where the provider allows it (RFC 7009); failures are ignored. */
