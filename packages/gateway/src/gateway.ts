@@ -90,8 +90,7 @@ export interface GatewayOptions {
   credentials?: Credentials;
   /**
    * Tells the vault that an upstream refused a user's token (HTTP 401), so that it renews the
-   * token or marks the connection broken; the call is then tried once more, or the user is sent
-   * to reconnect. Without it, a refusal is reported as the upstream refusing the gateway.
+   * token: the call is then tried once more; otherwise the user is sent to reconnect. Without it, a refusal is reported as the upstream refusing the gateway.
    */
   credentialRejected?: CredentialRejected;
   /** The configuration's `connections`, by id (for `env`, the variable a stdio process gets the token in). */

@@ -17,7 +17,7 @@ export type Credentials = (server: string, userId: string) => Promise<UpstreamCr
 
 /**
  * Tells the vault that the upstream refused (HTTP 401) the user's token, which `isRejected`
- * recognises: the vault renews it (a refresh) or marks the connection broken, and answers anew.
+ * recognises: the vault renews it (a refresh) or answers `broken` (the user reconnects).
  */
 export type CredentialRejected = (
   server: string,

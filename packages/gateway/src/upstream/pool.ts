@@ -125,7 +125,7 @@ export class UpstreamPool {
     if (!('token' in credential)) throw connectionError(server, credential);
     const fingerprint = tokenFingerprint(credential.token);
     try {
-      const client = await supervisor.client(user, signal, credential.token);
+      const client = await supervisor.client(user, signal, credential.token, fingerprint);
       this.#tokenOf.set(client, fingerprint);
       return client;
     } catch (err) {

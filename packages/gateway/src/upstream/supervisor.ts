@@ -133,8 +133,14 @@ export class Supervisor {
    * A connected client: for `user` in per-user mode, the shared one otherwise. For a server with a
    * connection, `token` is the user's current upstream token: a process or connection started with
    * another one (before a refresh) is replaced, and stopped once its requests in flight end.
+   * `fingerprint` is the token's, when the caller has it already.
    */
-  async client(user: string, signal?: AbortSignal, token?: string): Promise<UpstreamClient> {
+  async client(
+    user: string,
+    signal?: AbortSignal,
+    token?: string,
+    fingerprint: string | undefined = token === undefined ? undefined : tokenFingerprint(token),
+  ): Promise<UpstreamClient> {
     if (this.#closing.signal.aborted) throw this.#shuttingDown();
     if (this.#mode === 'per-user' && user === '') {
       throw new UpstreamError(
@@ -151,7 +157,6 @@ export class Supervisor {
       );
     }
     const key = this.#mode === 'per-user' ? user : '';
-    const fingerprint = token === undefined ? undefined : tokenFingerprint(token);
     const running = this.#current(key, fingerprint);
     if (running) return untilAborted(running.started, signal);
     await this.#backoffFor(key, signal);
