@@ -68,12 +68,7 @@ export async function connectFirst(options: ConnectFirstOptions): Promise<unknow
     );
   }
   const capabilities = envelope[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
-  if (capabilities?.elicitation?.url === undefined) {
-    throw new MissingRequiredClientCapabilityError(
-      { requiredCapabilities: { elicitation: { url: {} } } },
-      failure.message,
-    );
-  }
+  if (capabilities?.elicitation?.url === undefined) throw urlModeRequired(failure);
   const subject = JSON.stringify([options.userId, failure.server, failure.connectUrl]);
   const answer = inputResponse(ctx.mcpReq.inputResponses, CONNECT_INPUT_KEY);
   // A retry counts only with a request state this gateway minted for this user and server, so
@@ -83,10 +78,7 @@ export async function connectFirst(options: ConnectFirstOptions): Promise<unknow
       const wait = AbortSignal.any([ctx.mcpReq.signal, AbortSignal.timeout(CONNECT_WAIT_MS)]);
       if (await options.waitForConnection(wait)) return options.retry();
     }
-    throw new MissingRequiredClientCapabilityError(
-      { requiredCapabilities: { elicitation: { url: {} } } },
-      failure.message,
-    );
+    throw urlModeRequired(failure);
   }
   const issued = Math.floor(Date.now() / 1000).toString();
   return inputRequired({
@@ -95,6 +87,14 @@ export async function connectFirst(options: ConnectFirstOptions): Promise<unknow
     },
     requestState: `${issued}.${options.mac('connect-request-state', `${issued}.${subject}`)}`,
   });
+}
+
+/** -32021: connecting takes URL-mode elicitation; the message names the page for the user. */
+function urlModeRequired(failure: UpstreamError): MissingRequiredClientCapabilityError {
+  return new MissingRequiredClientCapabilityError(
+    { requiredCapabilities: { elicitation: { url: {} } } },
+    failure.message,
+  );
 }
 
 function validState(options: ConnectFirstOptions, subject: string, state: unknown): boolean {
