@@ -20,6 +20,7 @@ import { closeServer, listen } from '../../../e2e/helpers/loopback.ts';
 import { mountMcpServer } from '../../cli/src/mount.ts';
 import { createGateway, type Gateway } from '../src/gateway.ts';
 import type { UpstreamCredential } from '../src/upstream/credentials.ts';
+import { clientCredentialsToken } from './fixtures/client-credentials.ts';
 import { heldArrived, releaseHeld, tokenUpstream } from './fixtures/token-upstream.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/token-upstream.ts', import.meta.url));
@@ -94,33 +95,13 @@ const resourceOf = (name: string) => `${as.issuer}/mcp/${name}`;
 
 /** A client of the AS with client_credentials: its tokens' subject (the user, here) is its client id. */
 async function userToken(server: string): Promise<{ token: string; userId: string }> {
-  const scope = `tools:list tools:execute:${server}`;
-  const registered = await fetch(`${as.issuer}/oauth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'Vault test',
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'client_secret_post',
-      scope,
-    }),
-  });
-  const client = (await registered.json()) as { client_id: string; client_secret: string };
-  assert.equal(registered.status, 201, JSON.stringify(client));
-  const response = await fetch(`${as.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: client.client_id,
-      client_secret: client.client_secret,
-      scope,
-      resource: resourceOf(server),
-    }),
-  });
-  const body = (await response.json()) as { access_token: string };
-  assert.equal(response.status, 200, JSON.stringify(body));
-  return { token: body.access_token, userId: client.client_id };
+  const { token, clientId } = await clientCredentialsToken(
+    as.issuer,
+    resourceOf(server),
+    `tools:list tools:execute:${server}`,
+    'Vault test',
+  );
+  return { token, userId: clientId };
 }
 
 async function connect(server: string, token: string): Promise<Client> {

@@ -20,6 +20,7 @@ import { closeServer, listen } from '../../../e2e/helpers/loopback.ts';
 import { mountMcpServer } from '../../cli/src/mount.ts';
 import type { McpServerConfig } from '../src/config/schema.ts';
 import { createGateway, type Gateway, type GatewayAuditEvent } from '../src/gateway.ts';
+import { clientCredentialsToken } from './fixtures/client-credentials.ts';
 import { tinyUpstream } from './fixtures/tiny-upstream.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/tiny-upstream.ts', import.meta.url));
@@ -93,34 +94,8 @@ after(async () => {
 const resourceOf = (name: string) => `${as.issuer}/mcp/${name}`;
 
 /** A client of the AS (client_credentials; its tokens' subject is the client) holding `scope`. */
-async function tokenFor(server: string, scope: string): Promise<{ token: string; clientId: string }> {
-  const registered = await fetch(`${as.issuer}/oauth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'Gateway test',
-      grant_types: ['client_credentials'],
-      token_endpoint_auth_method: 'client_secret_post',
-      scope,
-    }),
-  });
-  const client = (await registered.json()) as { client_id: string; client_secret: string };
-  assert.equal(registered.status, 201, JSON.stringify(client));
-  const response = await fetch(`${as.issuer}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: client.client_id,
-      client_secret: client.client_secret,
-      scope,
-      resource: resourceOf(server),
-    }),
-  });
-  const body = (await response.json()) as { access_token: string };
-  assert.equal(response.status, 200, JSON.stringify(body));
-  return { token: body.access_token, clientId: client.client_id };
-}
+const tokenFor = (server: string, scope: string) =>
+  clientCredentialsToken(as.issuer, resourceOf(server), scope, 'Gateway test');
 
 /** The SDK v2 client: 2025-11-25 by default (`initialize`), or pinned to 2026-07-28. */
 type Era = 'legacy' | 'modern';
