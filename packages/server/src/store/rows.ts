@@ -152,34 +152,31 @@ export function toRefreshToken(row: Row): RefreshTokenRecord {
   };
 }
 
+/** The columns `toGrant` reads. */
+const GRANT_COLUMNS = [
+  'id',
+  'client_id',
+  'subject',
+  'resource',
+  'scope',
+  'created_at',
+  'last_used_at',
+  'expires_at',
+  'revoked_at',
+] as const;
+
 /**
  * The columns of a refresh token and its grant in one row: the token's as they are, the grant's
  * prefixed `g_` (both tables have client_id, scope, created_at, expires_at).
  */
-export const REFRESH_TOKEN_WITH_GRANT_COLUMNS =
-  'refresh_tokens.*, grants.id AS g_id, grants.client_id AS g_client_id, grants.subject AS g_subject, ' +
-  'grants.resource AS g_resource, grants.scope AS g_scope, grants.created_at AS g_created_at, ' +
-  'grants.last_used_at AS g_last_used_at, grants.expires_at AS g_expires_at, grants.revoked_at AS g_revoked_at';
+export const REFRESH_TOKEN_WITH_GRANT_COLUMNS = `refresh_tokens.*, ${GRANT_COLUMNS.map((c) => `grants.${c} AS g_${c}`).join(', ')}`;
 
 /** A row selected with {@link REFRESH_TOKEN_WITH_GRANT_COLUMNS} (the grant LEFT JOINed). */
 export function toRefreshTokenWithGrant(row: Row): RefreshTokenWithGrant {
-  return {
-    token: toRefreshToken(row),
-    grant:
-      row.g_id === null || row.g_id === undefined
-        ? undefined
-        : {
-            id: row.g_id as string,
-            client_id: row.g_client_id as string,
-            subject: row.g_subject as string,
-            resource: row.g_resource as string,
-            scope: row.g_scope as string,
-            created_at: Number(row.g_created_at),
-            last_used_at: Number(row.g_last_used_at),
-            expires_at: Number(row.g_expires_at),
-            revoked_at: optNumber(row.g_revoked_at),
-          },
-  };
+  if (row.g_id === null || row.g_id === undefined) return { token: toRefreshToken(row), grant: undefined };
+  const grant: Row = {};
+  for (const column of GRANT_COLUMNS) grant[column] = row[`g_${column}`];
+  return { token: toRefreshToken(row), grant: toGrant(grant) };
 }
 
 /**
