@@ -26,6 +26,18 @@ before(async () => {
       clientSecret: idp.clientSecret,
       dangerouslyAllowInsecureHttp: true,
     };
+    const githubStyle = {
+      type: 'oauth2' as const,
+      authorizationEndpoint: `${idpUrl}/auth`,
+      tokenEndpoint: `${idpUrl}/token`,
+      userinfoEndpoint: `${idpUrl}/me`,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      // oidc-provider's userinfo needs `openid`; a GitHub-style provider reads the user the same way.
+      scopes: ['openid', 'email', 'profile'],
+      claims: { subject: 'sub', name: 'preferred_username' },
+      dangerouslyAllowInsecureHttp: true,
+    };
     return {
       identityProviders: [
         { id: 'kc', name: 'Keycloak', ...common },
@@ -36,35 +48,14 @@ before(async () => {
           allowedEmailDomains: ['example.com'],
           requiredClaim: { claim: 'groups', value: 'mcp-users' },
         },
-        {
-          id: 'gh',
-          name: 'GitHub',
-          type: 'oauth2' as const,
-          authorizationEndpoint: `${idpUrl}/auth`,
-          tokenEndpoint: `${idpUrl}/token`,
-          userinfoEndpoint: `${idpUrl}/me`,
-          clientId: idp.clientId,
-          clientSecret: idp.clientSecret,
-          // oidc-provider's userinfo needs `openid`; a GitHub-style provider reads the user the same way.
-          scopes: ['openid', 'email', 'profile'],
-          claims: { subject: 'sub', name: 'preferred_username' },
-          dangerouslyAllowInsecureHttp: true,
-        },
+        { id: 'gh', name: 'GitHub', ...githubStyle },
         {
           // GitHub-style: sends no email_verified, its addresses verified all the same.
           id: 'ghv',
           name: 'GitHub Verified',
-          type: 'oauth2' as const,
-          authorizationEndpoint: `${idpUrl}/auth`,
-          tokenEndpoint: `${idpUrl}/token`,
-          userinfoEndpoint: `${idpUrl}/me`,
-          clientId: idp.clientId,
-          clientSecret: idp.clientSecret,
-          scopes: ['openid', 'email', 'profile'],
-          claims: { subject: 'sub', name: 'preferred_username' },
+          ...githubStyle,
           allowedEmailDomains: ['example.com'],
           dangerouslyTrustUnverifiedEmail: true,
-          dangerouslyAllowInsecureHttp: true,
         },
       ],
     };
