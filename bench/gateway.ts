@@ -35,6 +35,7 @@ import { authorize, tokenRequest } from '../e2e/helpers/agent.ts';
 import { addClient, addUser, type RunningGatehouse, serve } from '../e2e/helpers/gatehouse-cli.ts';
 import { tempDir } from '../e2e/helpers/temp.ts';
 import { cpuSeconds } from './processes.ts';
+import { LOAD_OPTIONS } from './protocol.ts';
 import { median } from './stats.ts';
 
 export interface GatewayBenchOptions {
@@ -453,10 +454,7 @@ export async function benchGateway(options: GatewayBenchOptions): Promise<number
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '5' },
-      seconds: { type: 'string', default: '4' },
-      warmup: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '16' },
+      ...LOAD_OPTIONS,
       calls: { type: 'string', default: '200' },
       out: { type: 'string' },
     },

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { childEnv } from './processes.ts';
-import type { Scenario } from './protocol.ts';
+import { LOAD_OPTIONS, type Scenario } from './protocol.ts';
 import { checkTarget, median, type Series, type Summary, type Target } from './stats.ts';
 
 interface Results {
@@ -143,10 +143,7 @@ export async function benchPostgres(options: PostgresBenchOptions): Promise<numb
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
-      rounds: { type: 'string', default: '5' },
-      seconds: { type: 'string', default: '4' },
-      warmup: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '16' },
+      ...LOAD_OPTIONS,
       instances: { type: 'string', default: '1,2,3' },
     },
   });

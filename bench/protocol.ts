@@ -4,6 +4,14 @@
  */
 
 /** The scopes every contender is asked for: a realistic MCP set, the same string everywhere. */
+/** The command-line options every load bench takes (parseArgs), with their defaults. */
+export const LOAD_OPTIONS = {
+  rounds: { type: 'string', default: '5' },
+  seconds: { type: 'string', default: '4' },
+  warmup: { type: 'string', default: '2' },
+  connections: { type: 'string', default: '16' },
+} as const;
+
 export const BENCH_SCOPE = 'tools:list tools:execute resources:read prompts:list';
 
 /** Never contacted: the authorization code flow stops at the redirect and reads the code from it. */

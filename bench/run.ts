@@ -33,7 +33,14 @@ import {
   startForkedContender,
   stopChild,
 } from './processes.ts';
-import { BENCH_SCOPE, type LoadJob, type LoadResult, type ReadyMessage, type Scenario } from './protocol.ts';
+import {
+  BENCH_SCOPE,
+  LOAD_OPTIONS,
+  type LoadJob,
+  type LoadResult,
+  type ReadyMessage,
+  type Scenario,
+} from './protocol.ts';
 import {
   checkTarget,
   formatMarkdown,
@@ -47,10 +54,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '16' },
+    ...LOAD_OPTIONS,
     out: { type: 'string', default: resolve(here, 'results/latest.json') },
     profile: { type: 'string' },
     scenario: { type: 'string', multiple: true },
